@@ -1,0 +1,36 @@
+# The README's commands. Each one runs the idempotent set-up first.
+VENV := .venv
+PY := $(VENV)/bin/python
+LOCALITIES ?= Dandenong VIC 3175;Richmond VIC 3121
+
+.PHONY: setup crawl test demo lint format typecheck bench clean
+
+setup:
+	@bash scripts/setup.sh
+
+crawl: setup
+	$(VENV)/bin/scrapy crawl listings -a localities="$(LOCALITIES)"
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+demo: setup
+	$(PY) -m newhomie demo
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: setup
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+typecheck: setup
+	$(VENV)/bin/mypy newhomie
+
+bench: setup
+	$(PY) benchmarks/bench_prices.py
+	$(PY) benchmarks/bench_pages.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

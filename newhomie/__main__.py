@@ -1,0 +1,165 @@
+"""`python -m newhomie <command>`: the database at hand, queries, and the offline demo.
+
+python -m newhomie db-url            the database URL in use (password masked unless --show-password)
+python -m newhomie migrate           apply the schema's migrations now
+python -m newhomie sql "select ..."  run a query and print a readable table
+python -m newhomie demo              crawl the local copy of the site and show what landed
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from newhomie import db
+
+
+def format_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], max_width: int = 60) -> str:
+    """A plain-text table, like psql's, with long cells cut to `max_width`."""
+
+    def cell(value: Any) -> str:
+        text = "" if value is None else str(value)
+        text = " ".join(text.split())
+        return text if len(text) <= max_width else text[: max_width - 1] + "…"
+
+    cells = [[cell(v) for v in row] for row in rows]
+    widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
+    lines = [
+        " | ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)),
+        "-+-".join("-" * w for w in widths),
+    ]
+    for row in cells:
+        lines.append(" | ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
+    lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return "\n".join(lines)
+
+
+def run_sql(url: str, statement: str) -> str:
+    conn = db.connect(url, application_name="newhomie-sql")
+    try:
+        with db.transaction(conn) as cur:
+            cur.execute(statement)
+            if cur.description is None:
+                return f"{cur.statusmessage}"
+            columns = [d.name for d in cur.description]
+            return format_table(columns, cur.fetchall())
+    finally:
+        conn.close()
+
+
+def cmd_db_url(args: argparse.Namespace) -> int:
+    target = db.database_target()
+    print(target.url if args.show_password else db.redact_url(target.url))
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    target = db.database_target()
+    conn = db.connect(target.url)
+    try:
+        applied = db.migrate(conn)
+    finally:
+        conn.close()
+    print(f"{target.describe()}: applied {len(applied)} migration(s) {', '.join(applied)}".rstrip())
+    return 0
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    target = db.database_target()
+    conn = db.connect(target.url)
+    try:
+        db.migrate(conn)
+    finally:
+        conn.close()
+    print(run_sql(target.url, args.statement))
+    return 0
+
+
+DEMO_SUMMARY_SQL = """
+SELECT l.name || ' ' || l.state || ' ' || l.postcode AS locality, l.status,
+       count(*) FILTER (WHERE x.listing_type = 'sale') AS sale,
+       count(*) FILTER (WHERE x.listing_type = 'rent') AS rent,
+       percentile_disc(0.5) WITHIN GROUP (ORDER BY x.price_low)
+           FILTER (WHERE x.listing_type = 'sale') AS median_sale_low,
+       percentile_disc(0.5) WITHIN GROUP (ORDER BY x.price_low)
+           FILTER (WHERE x.listing_type = 'rent') AS median_weekly_rent
+FROM locality l LEFT JOIN listing x ON x.locality_slug = l.slug
+GROUP BY l.slug ORDER BY l.slug
+"""
+DEMO_ROWS_SQL = """
+SELECT listing_id, listing_type, street, suburb, beds, price_text, price_low, price_high,
+       auction_at AT TIME ZONE time_zone AS auction_local
+FROM listing ORDER BY auction_at IS NULL, listing_id LIMIT 8
+"""
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Serve the local site in this process and crawl it with the real spider and browser."""
+    from newhomie.testing.fakesite import FakeSite, serve
+
+    home = Path(args.home).resolve()
+    env = {k: v for k, v in os.environ.items() if k != db.DATABASE_URL_ENV}
+    env[db.HOME_ENV] = str(home)  # the demo's own embedded database, never the user's real one
+    os.environ[db.HOME_ENV] = str(home)
+    os.environ.pop(db.DATABASE_URL_ENV, None)
+    site = FakeSite(localities=args.localities, seed=args.seed)
+    with serve(site) as running:
+        env["DOMAIN_BASE_URL"] = running.base_url
+        localities = ";".join(site.locality_strings())
+        print(f"demo: local site at {running.base_url} with {args.localities} localities; crawling…")
+        command = [sys.executable, "-m", "scrapy", "crawl", "listings", "-a", f"localities={localities}",
+                   "-s", "LOG_LEVEL=" + args.log_level]  # fmt: skip
+        completed = subprocess.run(command, env=env, check=False)
+    if completed.returncode != 0:
+        print(f"demo: the crawl failed with exit status {completed.returncode}", file=sys.stderr)
+        return completed.returncode
+    url = db.embedded_url()
+    print("\nWhat landed in the database, per locality:")
+    print(run_sql(url, DEMO_SUMMARY_SQL))
+    print("\nA few listings:")
+    print(run_sql(url, DEMO_ROWS_SQL))
+    print(
+        f'\nExplore it yourself: NEWHOMIE_HOME={home} python -m newhomie sql "select count(*) from listing"'
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m newhomie", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    commands = parser.add_subparsers(dest="command", required=True)
+    p = commands.add_parser("db-url", help="print the database URL in use")
+    p.add_argument("--show-password", action="store_true", help="print the password too")
+    p.set_defaults(func=cmd_db_url)
+    p = commands.add_parser("migrate", help="apply the schema's migrations")
+    p.set_defaults(func=cmd_migrate)
+    p = commands.add_parser("sql", help="run a query and print a table")
+    p.add_argument("statement")
+    p.set_defaults(func=cmd_sql)
+    p = commands.add_parser("demo", help="crawl the local copy of the site (offline)")
+    p.add_argument("--localities", type=int, default=3)
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--home", default=".newhomie/demo", help="where the demo's own database lives")
+    p.add_argument("--log-level", default="WARNING")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args))
+    except db.DatabaseUnavailable as exc:
+        print(f"newhomie: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

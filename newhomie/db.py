@@ -1,0 +1,363 @@
+"""PostgreSQL: which database, its schema (numbered migrations), named queries, and batched writes.
+
+NEWHOMIE_DATABASE_URL names any PostgreSQL 14+. Without it an embedded PostgreSQL (the `pgserver`
+package) is started on demand with its data under `.newhomie/` in the working directory, and left
+running for later runs. URLs are only ever shown with their password masked.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg2
+import psycopg2.extensions
+import psycopg2.extras
+
+logger = logging.getLogger(__name__)
+
+DATABASE_URL_ENV = "NEWHOMIE_DATABASE_URL"
+HOME_ENV = "NEWHOMIE_HOME"
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+# Serialises migrations when several crawls start at once against one database.
+MIGRATION_LOCK_ID = 0x6E657768  # "newh"
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database cannot be reached or set up; the message says which one and why."""
+
+
+def redact_url(url: str) -> str:
+    """The URL with its password masked, fit for logs."""
+    if "://" not in url:
+        return re.sub(r"(password\s*=\s*)\S+", r"\1***", url)
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def newhomie_home() -> Path:
+    return Path(os.environ.get(HOME_ENV) or Path.cwd() / ".newhomie").resolve()
+
+
+def embedded_url(data_dir: Path | None = None) -> str:
+    """Start (or reuse) the embedded PostgreSQL and return its URL."""
+    import pgserver  # imported here: it is only needed without a configured server
+
+    data_dir = (data_dir or newhomie_home() / "pgdata").resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        server = pgserver.get_server(data_dir, cleanup_mode=None)
+    except Exception as exc:
+        raise DatabaseUnavailable(f"cannot start the embedded PostgreSQL in {data_dir}: {exc}") from exc
+    return str(server.get_uri())
+
+
+@dataclass(frozen=True)
+class DatabaseTarget:
+    url: str
+    embedded: bool
+
+    def describe(self) -> str:
+        kind = "embedded PostgreSQL" if self.embedded else "PostgreSQL"
+        return f"{kind} at {redact_url(self.url)}"
+
+
+def database_target() -> DatabaseTarget:
+    url = os.environ.get(DATABASE_URL_ENV, "").strip()
+    if url:
+        return DatabaseTarget(url=url, embedded=False)
+    return DatabaseTarget(url=embedded_url(), embedded=True)
+
+
+def with_database(url: str, name: str) -> str:
+    """The same server's URL for another database."""
+    if "://" not in url:
+        return f"{url} dbname={name}"
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
+def connect(url: str, *, application_name: str = "newhomie") -> psycopg2.extensions.connection:
+    try:
+        conn = psycopg2.connect(url, connect_timeout=10, application_name=application_name)
+    except psycopg2.Error as exc:
+        # psycopg2's message never contains the password, but may be multi-line.
+        reason = " ".join(str(exc).split())
+        raise DatabaseUnavailable(f"cannot connect to {redact_url(url)}: {reason}") from exc
+    conn.set_session(autocommit=False)
+    return conn
+
+
+# --- Migrations ---------------------------------------------------------------------------------
+
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+def load_migrations(directory: Path = SQL_DIR / "migrations") -> list[Migration]:
+    migrations = []
+    for path in sorted(directory.iterdir()):
+        match = _MIGRATION_NAME.match(path.name)
+        if match:
+            migrations.append(Migration(int(match[1]), path.stem, path.read_text(encoding="utf-8")))
+    versions = [m.version for m in migrations]
+    if len(set(versions)) != len(versions):
+        raise RuntimeError(f"two migrations share a number in {directory}: {versions}")
+    return migrations
+
+
+def migrate(conn: psycopg2.extensions.connection, migrations: Sequence[Migration] | None = None) -> list[str]:
+    """Apply the migrations not yet applied, each once, each in its own transaction."""
+    migrations = load_migrations() if migrations is None else migrations
+    applied_now: list[str] = []
+    with conn.cursor() as cur:
+        cur.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK_ID,))
+    conn.commit()
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migration ("
+                " version integer PRIMARY KEY, name text NOT NULL,"
+                " applied_at timestamptz NOT NULL DEFAULT now())"
+            )
+            cur.execute("SELECT version FROM schema_migration")
+            done = {row[0] for row in cur.fetchall()}
+        conn.commit()
+        for migration in migrations:
+            if migration.version in done:
+                continue
+            try:
+                with conn.cursor() as cur:
+                    cur.execute(migration.sql)
+                    cur.execute(
+                        "INSERT INTO schema_migration (version, name) VALUES (%s, %s)",
+                        (migration.version, migration.name),
+                    )
+                conn.commit()
+            except psycopg2.Error:
+                conn.rollback()
+                logger.error("migration %s failed; nothing of it was applied", migration.name)
+                raise
+            applied_now.append(migration.name)
+            logger.info("applied migration %s", migration.name)
+    finally:
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK_ID,))
+        conn.commit()
+    return applied_now
+
+
+# --- Named queries ------------------------------------------------------------------------------
+
+_QUERY_NAME = re.compile(r"^--\s*name:\s*([a-z_][a-z0-9_]*)\s*$", re.MULTILINE)
+
+
+def parse_named_queries(text: str) -> dict[str, str]:
+    """Blocks that start with a `-- name: <name>` line, up to the next one."""
+    queries: dict[str, str] = {}
+    matches = list(_QUERY_NAME.finditer(text))
+    for match, following in zip(matches, [*matches[1:], None], strict=True):
+        end = following.start() if following else len(text)
+        name = match[1]
+        if name in queries:
+            raise RuntimeError(f"query {name!r} is defined twice")
+        queries[name] = text[match.end() : end].strip()
+    return queries
+
+
+@cache
+def queries() -> dict[str, str]:
+    found: dict[str, str] = {}
+    for path in sorted((SQL_DIR / "queries").glob("*.sql")):
+        for name, sql in parse_named_queries(path.read_text(encoding="utf-8")).items():
+            if name in found:
+                raise RuntimeError(f"query {name!r} is defined twice (again in {path.name})")
+            found[name] = sql
+    return found
+
+
+def query(name: str) -> str:
+    try:
+        return queries()[name]
+    except KeyError:
+        raise KeyError(f"no query named {name!r} in {SQL_DIR / 'queries'}") from None
+
+
+@contextmanager
+def transaction(conn: psycopg2.extensions.connection) -> Iterator[psycopg2.extensions.cursor]:
+    """A cursor whose work is committed together, or rolled back on any error."""
+    try:
+        with conn.cursor() as cur:
+            yield cur
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+
+
+# --- Batched writing ----------------------------------------------------------------------------
+
+
+@dataclass
+class Write:
+    """One row for one named statement, with the locality and URL it came from (for logs)."""
+
+    statement: str
+    params: tuple[Any, ...]
+    locality: str | None = None
+    url: str | None = None
+
+    def describe(self) -> str:
+        return f"locality={self.locality or '-'} url={self.url or '-'}"
+
+
+@dataclass
+class BatchStats:
+    batches: int = 0
+    rows_written: int = 0
+    rows_rejected: int = 0
+    retried_batches: int = 0
+    seconds: float = 0.0
+    errors: list[str] = field(default_factory=list)
+
+
+WriteFn = Callable[[psycopg2.extensions.cursor, str, list[Write]], None]
+RejectFn = Callable[[psycopg2.extensions.cursor, Write, str], None]
+
+
+class BatchWriter:
+    """Writes rows in batches from a worker thread, so the crawl's event loop never waits on them.
+
+    A batch is flushed when it is full, when `flush_seconds` have passed, and at close. If a batch
+    fails, its rows are retried one by one (each in a savepoint), so one bad row cannot lose the
+    others; a row that fails alone is handed to `on_reject` (with the batch's cursor, so that what
+    it records is committed with the rest) and the database's reason.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        write: WriteFn,
+        on_reject: RejectFn,
+        *,
+        batch_size: int = 500,
+        flush_seconds: float = 5.0,
+        statement_order: Sequence[str] = (),
+    ) -> None:
+        self.url = url
+        self.statement_order = list(statement_order)
+        self.write = write
+        self.on_reject = on_reject
+        self.batch_size = batch_size
+        self.flush_seconds = flush_seconds
+        self.stats = BatchStats()
+        self._pending: list[Write] = []
+        self._lock = threading.Condition()
+        self._closing = False
+        self._failure: BaseException | None = None
+        self._conn = connect(url, application_name="newhomie-writer")
+        self._thread = threading.Thread(target=self._run, name="newhomie-db-writer", daemon=True)
+        self._thread.start()
+
+    def add(self, writes: Iterable[Write]) -> None:
+        if self._failure is not None:
+            raise DatabaseUnavailable(f"the database writer stopped: {self._failure}") from self._failure
+        with self._lock:
+            self._pending.extend(writes)
+            if len(self._pending) >= self.batch_size:
+                self._lock.notify()
+
+    def close(self) -> BatchStats:
+        with self._lock:
+            self._closing = True
+            self._lock.notify()
+        self._thread.join()
+        self._conn.close()
+        if self._failure is not None:
+            raise DatabaseUnavailable(f"the database writer stopped: {self._failure}") from self._failure
+        return self.stats
+
+    def _run(self) -> None:
+        deadline = time.monotonic() + self.flush_seconds
+        while True:
+            with self._lock:
+                while not self._closing and len(self._pending) < self.batch_size:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    self._lock.wait(remaining)
+                batch, self._pending = self._pending, []
+                closing = self._closing
+            if batch:
+                try:
+                    self._flush(batch)
+                except BaseException as exc:  # the connection is gone: stop, and let add/close say so
+                    logger.exception("database writer stopped; %d rows were not written", len(batch))
+                    self._failure = exc
+                    return
+            deadline = time.monotonic() + self.flush_seconds
+            if closing:
+                with self._lock:
+                    if not self._pending:
+                        return
+
+    def _flush(self, batch: list[Write]) -> None:
+        started = time.perf_counter()
+        by_statement: dict[str, list[Write]] = {}
+        for write in sorted(batch, key=self._statement_rank):  # stable: rows keep their order
+            by_statement.setdefault(write.statement, []).append(write)
+        try:
+            with transaction(self._conn) as cur:
+                for statement, writes in by_statement.items():
+                    self.write(cur, statement, writes)
+            self.stats.rows_written += len(batch)
+        except psycopg2.OperationalError:
+            raise
+        except psycopg2.Error as exc:
+            self.stats.retried_batches += 1
+            logger.warning("a batch of %d rows failed (%s); writing its rows one by one", len(batch), exc)
+            self._flush_one_by_one(batch)
+        self.stats.batches += 1
+        self.stats.seconds += time.perf_counter() - started
+
+    def _statement_rank(self, write: Write) -> int:
+        """Statements named in `statement_order` go first, in that order (parents before children)."""
+        try:
+            return self.statement_order.index(write.statement)
+        except ValueError:
+            return len(self.statement_order)
+
+    def _flush_one_by_one(self, batch: list[Write]) -> None:
+        with transaction(self._conn) as cur:
+            for write in sorted(batch, key=self._statement_rank):
+                cur.execute("SAVEPOINT one_row")
+                try:
+                    self.write(cur, write.statement, [write])
+                except psycopg2.OperationalError:
+                    raise
+                except psycopg2.Error as exc:
+                    cur.execute("ROLLBACK TO SAVEPOINT one_row")
+                    reason = " ".join(str(exc).split())
+                    self.stats.rows_rejected += 1
+                    self.on_reject(cur, write, reason)
+                else:
+                    cur.execute("RELEASE SAVEPOINT one_row")
+                    self.stats.rows_written += 1

@@ -1,0 +1,222 @@
+"""Item pipelines: price normalisation, then the PostgreSQL writer."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from datetime import UTC, datetime
+from typing import Any, Self
+
+import psycopg2.extensions
+import psycopg2.extras
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.statscollectors import StatsCollector
+
+from newhomie import db
+from newhomie.items import CrawlError, Listing, LocalityVisit, RejectedEntry
+from newhomie.localities import time_zone
+from newhomie.prices import is_no_price_phrase, parse_rent_price, parse_sale_price
+
+logger = logging.getLogger(__name__)
+
+
+class PriceNormalisationPipeline:
+    """Reads the agent's price text into whole dollars (rent: a week); sold listings get sold_price.
+
+    A text that gives no price and is not a known no-price phrase is logged with its locality,
+    listing id and text, and counted: that log is where the next parser test cases come from.
+    """
+
+    def __init__(self, stats: StatsCollector) -> None:
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        assert crawler.stats is not None
+        return cls(crawler.stats)
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, Listing) or not item.price_text:
+            return item
+        parse = parse_rent_price if item.listing_type == "rent" else parse_sale_price
+        price = parse(item.price_text)
+        if price is None:
+            if is_no_price_phrase(item.price_text):
+                self.stats.inc_value("newhomie/price/no_price_phrase")
+            else:
+                self.stats.inc_value("newhomie/price/unparsed")
+                logger.warning(
+                    "price text gave no price: locality=%s listing_id=%s url=%s text=%r",
+                    item.locality_slug,
+                    item.listing_id,
+                    item.url,
+                    item.price_text,
+                )
+            return item
+        self.stats.inc_value("newhomie/price/parsed")
+        item.price_low, item.price_high = price.low, price.high
+        if item.listing_type == "sold" and price.low is not None and price.low == price.high:
+            item.sold_price = price.low
+        return item
+
+
+def _json(value: Any) -> psycopg2.extras.Json:
+    return psycopg2.extras.Json(value, dumps=lambda v: json.dumps(v, default=str))
+
+
+def listing_row(item: Listing, seen_at: datetime) -> tuple[Any, ...]:
+    """The item as a row of `upsert_listings` (the column order of its INSERT)."""
+    return (
+        item.listing_id, item.listing_type, item.locality_slug, item.url, item.street, item.suburb,
+        item.state, item.postcode, item.lat, item.lng, item.beds, item.baths, item.parking,
+        item.property_type, item.land_area_m2, item.is_rural, item.is_retirement,
+        item.price_text, item.price_low, item.price_high, item.auction_at, item.inspection_start,
+        item.inspection_end, time_zone(item.state, item.postcode).key, item.tag, item.agency,
+        item.agency_id, item.promo_type, item.sold_on, item.sold_method, item.sold_price,
+        seen_at, seen_at,
+    )  # fmt: skip
+
+
+_LISTING_SEEN_AT = -1
+_LISTING_HISTORY_TEMPLATE = "(%s::bigint, %s::text, %s::text, %s::bigint, %s::bigint, %s::timestamptz)"
+
+
+def write_rows(cur: psycopg2.extensions.cursor, statement: str, writes: list[db.Write]) -> None:
+    """Runs one named statement for a group of rows (the BatchWriter's write function)."""
+    if statement == "upsert_listings":
+        # One row per listing id in a statement: ON CONFLICT cannot touch a row twice.
+        rows = list({w.params[0]: w.params for w in writes}.values())
+        psycopg2.extras.execute_values(cur, db.query("upsert_listings"), rows, page_size=len(rows))
+        history = [
+            (row[0], row[1], row[17], row[18], row[19], row[_LISTING_SEEN_AT]) for row in rows if row[17]
+        ]
+        if history:
+            psycopg2.extras.execute_values(
+                cur,
+                db.query("record_price_history"),
+                history,
+                template=_LISTING_HISTORY_TEMPLATE,
+                page_size=len(history),
+            )
+    else:
+        psycopg2.extras.execute_batch(cur, db.query(statement), [w.params[0] for w in writes])
+
+
+class PostgresPipeline:
+    """Upserts items into PostgreSQL through raw SQL (the named queries in `sql/queries/`).
+
+    The schema is migrated at start; a crawl_run row records the run. Rows go to a BatchWriter
+    (a worker thread); a row the database refuses lands in `rejected_item` with the reason.
+    Switched off with NEWHOMIE_DB_ENABLED=False.
+    """
+
+    def __init__(self, crawler: Crawler, target: db.DatabaseTarget) -> None:
+        assert crawler.stats is not None
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.target = target
+        self.batch_size = crawler.settings.getint("NEWHOMIE_DB_BATCH_SIZE", 500)
+        self.flush_seconds = crawler.settings.getfloat("NEWHOMIE_DB_FLUSH_SECONDS", 5.0)
+        self.run_id: int | None = None
+        self.writer: db.BatchWriter | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        if not crawler.settings.getbool("NEWHOMIE_DB_ENABLED", True):
+            raise NotConfigured("NEWHOMIE_DB_ENABLED is off")
+        pipeline = cls(crawler, db.database_target())
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
+
+    def open_spider(self) -> None:
+        logger.info("database: %s", self.target.describe())
+        conn = db.connect(self.target.url)
+        try:
+            db.migrate(conn)
+            spider = self.crawler.spider
+            arguments = dict(getattr(spider, "arguments", {}) or {})
+            with db.transaction(conn) as cur:
+                cur.execute(
+                    db.query("start_crawl_run"),
+                    {"spider": getattr(spider, "name", "?"), "arguments": _json(arguments)},
+                )
+                self.run_id = cur.fetchone()[0]
+        finally:
+            conn.close()
+        self.stats.set_value("newhomie/run_id", self.run_id)
+        self.writer = db.BatchWriter(
+            self.target.url,
+            write_rows,
+            self._reject,
+            batch_size=self.batch_size,
+            flush_seconds=self.flush_seconds,
+            # A listing refers to its locality, and errors and rejects to the run.
+            statement_order=["upsert_locality", "upsert_listings"],
+        )
+
+    def process_item(self, item: Any) -> Any:
+        assert self.writer is not None
+        self.writer.add(self._writes(item))
+        return item
+
+    def _writes(self, item: Any) -> list[db.Write]:
+        now = datetime.now(UTC)
+        if isinstance(item, Listing):
+            self.stats.inc_value(f"newhomie/items/listing/{item.listing_type}")
+            return [db.Write("upsert_listings", listing_row(item, now), item.locality_slug, item.url)]
+        if isinstance(item, LocalityVisit):
+            params = {**item.model_dump(), "crawled_at": item.crawled_at}
+            return [db.Write("upsert_locality", (params,), item.slug)]
+        if isinstance(item, CrawlError):
+            params = {**item.model_dump(), "run_id": self.run_id}
+            return [db.Write("insert_crawl_error", (params,), item.locality, item.url)]
+        if isinstance(item, RejectedEntry):
+            self.stats.inc_value(f"newhomie/rejected/{item.kind}")
+            params = {**item.model_dump(), "raw": _json(item.raw), "run_id": self.run_id}
+            return [db.Write("insert_rejected_item", (params,), item.locality, item.url)]
+        self.stats.inc_value("newhomie/items/unknown_type")
+        logger.error("no table for item of type %s: %r", type(item).__name__, item)
+        return []
+
+    def _reject(self, cur: psycopg2.extensions.cursor, write: db.Write, reason: str) -> None:
+        """A row the database refused: kept in rejected_item with the reason, and logged."""
+        self.stats.inc_value("newhomie/db/rows_rejected")
+        logger.warning("database refused a row (%s): %s; kept in rejected_item", write.describe(), reason)
+        raw = write.params[0] if isinstance(write.params[0], dict) else list(write.params)
+        cur.execute(
+            db.query("insert_rejected_item"),
+            {
+                "run_id": self.run_id,
+                "kind": write.statement,
+                "locality": write.locality,
+                "url": write.url,
+                "raw": _json(raw),
+                "reason": reason,
+            },
+        )
+
+    async def close_spider(self) -> None:
+        if self.writer is None:
+            return
+        writer_stats = await asyncio.to_thread(self.writer.close)
+        for name in ("batches", "rows_written", "rows_rejected", "retried_batches"):
+            self.stats.set_value(f"newhomie/db/{name}", getattr(writer_stats, name))
+        self.stats.set_value("newhomie/db/write_seconds", round(writer_stats.seconds, 3))
+
+    def spider_closed(self, reason: str) -> None:
+        """Records the run's end; connected to the signal because only it knows the reason."""
+        if self.run_id is None:
+            return
+        stats = dict(self.stats.get_stats())
+        conn = db.connect(self.target.url)
+        try:
+            with db.transaction(conn) as cur:
+                cur.execute(
+                    db.query("finish_crawl_run"),
+                    {"run_id": self.run_id, "status": reason, "stats": _json(stats)},
+                )
+        finally:
+            conn.close()

@@ -1,0 +1,84 @@
+"""Every Scrapy setting of the project in one place.
+
+Environment overrides: DOMAIN_BASE_URL (the site to crawl), NEWHOMIE_CHROMIUM (a browser binary).
+The database URL is deliberately not a setting: Scrapy logs overridden settings, and the URL may
+hold a password. It is read from NEWHOMIE_DATABASE_URL by `newhomie.db` alone.
+"""
+
+import os
+
+BOT_NAME = "newhomie"
+SPIDER_MODULES = ["newhomie.spiders"]
+NEWSPIDER_MODULE = "newhomie.spiders"
+
+# The site to crawl; the local copy of the site in tests and demos.
+DOMAIN_BASE_URL = os.environ.get("DOMAIN_BASE_URL", "https://www.domain.com.au")
+
+# --- Rendering through scrapy-playwright --------------------------------------------------------
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+DOWNLOAD_HANDLERS = {
+    "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+    "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+}
+ADDONS = {"newhomie.browser.BrowserAddon": 100}
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+# Path of a Chromium binary; empty means Playwright's own build if installed, else the system one.
+NEWHOMIE_CHROMIUM = os.environ.get("NEWHOMIE_CHROMIUM", "")
+PLAYWRIGHT_LAUNCH_OPTIONS = {
+    "headless": True,
+    # Without these Chromium keeps opening background connections (updates, sync, field trials)
+    # that only add noise and load on a closed or metered network.
+    "args": [
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+    ],
+}
+# The browser sends its own headers: Scrapy's would replace the bot-protection cookie the page's
+# script set, and a "Scrapy/x.y" user agent is the first thing bot protection looks at.
+PLAYWRIGHT_PROCESS_REQUEST_HEADERS = None
+PLAYWRIGHT_ABORT_REQUEST = "newhomie.browser.should_abort_request"
+PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 45_000  # ms
+PLAYWRIGHT_MAX_CONTEXTS = 2
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 2
+# How long a page may take to show its __NEXT_DATA__ after navigation (the bot-protection
+# challenge reloads the page once); a page without it by then is treated as blocked.
+NEWHOMIE_NEXT_DATA_TIMEOUT = 20.0  # seconds
+
+# --- Politeness ---------------------------------------------------------------------------------
+# People who crawled this site in production ran at most 3 browsers at once. We stay under that
+# and let AutoThrottle slow down further when the site answers slowly.
+ROBOTSTXT_OBEY = False  # robots.txt would be fetched by plain HTTP, which the site refuses anyway
+CONCURRENT_REQUESTS = 2
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 2.0
+RANDOMIZE_DOWNLOAD_DELAY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 3.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 90
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+COOKIES_ENABLED = False  # cookies live in the browser context, not in Scrapy's jar
+
+# --- Components ---------------------------------------------------------------------------------
+DOWNLOADER_MIDDLEWARES = {
+    "newhomie.middlewares.PageContextMiddleware": 50,
+    "newhomie.middlewares.ChallengeMiddleware": 560,
+}
+ITEM_PIPELINES = {
+    "newhomie.pipelines.PriceNormalisationPipeline": 300,
+    "newhomie.pipelines.PostgresPipeline": 800,
+}
+# Rows are written in batches by a worker thread, so the browser's event loop never waits on them.
+NEWHOMIE_DB_BATCH_SIZE = 500
+NEWHOMIE_DB_FLUSH_SECONDS = 5.0
+
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = os.environ.get("NEWHOMIE_LOG_LEVEL", "INFO")
+TELNETCONSOLE_ENABLED = False

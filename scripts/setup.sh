@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Idempotent set-up: .venv/ with the pinned requirements, and a Chromium for scrapy-playwright.
+# Takes seconds when everything is already in place (stamps in .venv/ remember what was done).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+VENV=.venv
+say() { printf 'setup: %s\n' "$*"; }
+
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+    say "Python 3.11 or newer is needed (found: $("$PYTHON" --version 2>&1 || echo none)); set PYTHON=/path/to/python3.11"
+    exit 1
+fi
+
+# The venv module is split out of Python on Debian/Ubuntu.
+if [ ! -x "$VENV/bin/python" ]; then
+    say "creating $VENV"
+    if ! "$PYTHON" -m venv "$VENV" 2>/dev/null; then
+        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+            apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv
+            rm -rf "$VENV" && "$PYTHON" -m venv "$VENV"
+        else
+            say "cannot create a virtualenv: install python3-venv"; exit 1
+        fi
+    fi
+fi
+
+req_hash=$(sha256sum requirements.txt | cut -d' ' -f1)
+if [ "$(cat "$VENV/.requirements.sha256" 2>/dev/null)" != "$req_hash" ]; then
+    say "installing requirements.txt"
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r requirements.txt
+    echo "$req_hash" > "$VENV/.requirements.sha256"
+fi
+
+# Chromium: an explicit NEWHOMIE_CHROMIUM wins; then Playwright's own build (downloaded where the
+# network allows it); then the system one (Debian's `chromium` package, installed when missing and root).
+chromium_ok() { [ -x "$1" ] && "$1" --version >/dev/null 2>&1; }
+stamp="$VENV/.chromium"
+if [ -n "${NEWHOMIE_CHROMIUM:-}" ]; then
+    chromium_ok "$NEWHOMIE_CHROMIUM" || { say "NEWHOMIE_CHROMIUM=$NEWHOMIE_CHROMIUM does not run"; exit 1; }
+elif [ -f "$stamp" ] && { [ "$(cat "$stamp")" = playwright ] || chromium_ok "$(cat "$stamp")"; }; then
+    :
+elif timeout 300 "$VENV/bin/playwright" install chromium >/dev/null 2>&1; then
+    say "using Playwright's Chromium"
+    echo playwright > "$stamp"
+else
+    system_chromium=$(command -v chromium || command -v chromium-browser || true)
+    if [ -z "$system_chromium" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        say "Playwright's Chromium download is not reachable; installing Debian's chromium"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+        system_chromium=$(command -v chromium || true)
+    fi
+    if [ -z "$system_chromium" ] || ! chromium_ok "$system_chromium"; then
+        say "no Chromium: Playwright's download failed and no system chromium was found."
+        say "Install one (Debian/Ubuntu: apt-get install chromium) or set NEWHOMIE_CHROMIUM=/path/to/chrome"
+        exit 1
+    fi
+    say "using the system Chromium at $system_chromium"
+    echo "$system_chromium" > "$stamp"
+fi

@@ -1,0 +1,76 @@
+"""Shared fixtures: a real PostgreSQL with a fresh database per test, and the local site."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg2
+import psycopg2.extensions
+import pytest
+
+from newhomie import db
+
+pytest_plugins = ["newhomie.testing.fixtures"]
+
+TEMPLATE_DB = "newhomie_test_template"
+FIXTURES = Path(__file__).parent / "fixtures"
+SHARED_SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "domain-samples"
+
+
+@pytest.fixture(scope="session")
+def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A PostgreSQL server: NEWHOMIE_TEST_DATABASE_URL, or an embedded one for this session."""
+    url = os.environ.get("NEWHOMIE_TEST_DATABASE_URL")
+    if url:
+        yield url
+        return
+    import pgserver
+
+    server = pgserver.get_server(tmp_path_factory.mktemp("pg") / "data", cleanup_mode="delete")
+    yield str(server.get_uri())
+    server.cleanup()
+
+
+def _admin(url: str) -> psycopg2.extensions.connection:
+    conn = db.connect(url)
+    conn.autocommit = True
+    return conn
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_server_url: str) -> str:
+    """A database with every migration applied, copied for each test (fast: no DDL per test)."""
+    admin = _admin(pg_server_url)
+    with admin.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS {TEMPLATE_DB}")
+        cur.execute(f"CREATE DATABASE {TEMPLATE_DB}")
+    admin.close()
+    conn = db.connect(db.with_database(pg_server_url, TEMPLATE_DB))
+    db.migrate(conn)
+    conn.close()
+    return TEMPLATE_DB
+
+
+@pytest.fixture
+def database_url(pg_server_url: str, pg_template: str) -> Iterator[str]:
+    """The URL of a fresh database with the schema, dropped after the test."""
+    name = f"newhomie_test_{uuid.uuid4().hex[:12]}"
+    admin = _admin(pg_server_url)
+    with admin.cursor() as cur:
+        cur.execute(f"CREATE DATABASE {name} TEMPLATE {pg_template}")
+    try:
+        yield db.with_database(pg_server_url, name)
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.close()
+
+
+@pytest.fixture
+def conn(database_url: str) -> Iterator[psycopg2.extensions.connection]:
+    connection = db.connect(database_url)
+    yield connection
+    connection.close()
