@@ -24,15 +24,34 @@ SYSTEM_CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "googl
 ABORTED_RESOURCE_TYPES = frozenset({"image", "font", "media"})
 
 
+# Where `playwright install chromium` puts its builds, newest layouts first.
+PLAYWRIGHT_BUILD_PATTERNS = (
+    "chromium_headless_shell-*/chrome-headless-shell-linux64/chrome-headless-shell",
+    "chromium_headless_shell-*/chrome-linux/headless_shell",
+    "chromium-*/chrome-linux64/chrome",
+    "chromium-*/chrome-linux/chrome",
+)
+
+
+def _revision(path: Path, root: Path) -> int:
+    digits = path.relative_to(root).parts[0].rsplit("-", 1)[-1]
+    return int(digits) if digits.isdigit() else 0
+
+
 def playwright_chromium() -> Path | None:
-    """Playwright's downloaded Chromium (or its headless shell), if there is one."""
+    """The newest Chromium that `playwright install` downloaded, if any.
+
+    Its path is passed explicitly, so a build of another revision than this Playwright's own
+    still serves (Playwright alone would refuse it as missing).
+    """
     root = Path(os.environ.get("PLAYWRIGHT_BROWSERS_PATH") or Path.home() / ".cache" / "ms-playwright")
-    patterns = ("chromium_headless_shell-*/chrome-*/headless_shell", "chromium-*/chrome-*/chrome")
-    for pattern in patterns:
-        for candidate in sorted(root.glob(pattern), reverse=True):
-            if os.access(candidate, os.X_OK):
-                return candidate
-    return None
+    candidates = [
+        path
+        for pattern in PLAYWRIGHT_BUILD_PATTERNS
+        for path in root.glob(pattern)
+        if os.access(path, os.X_OK)
+    ]
+    return max(candidates, key=lambda path: _revision(path, root), default=None)
 
 
 def system_chromium() -> Path | None:
@@ -43,8 +62,8 @@ def system_chromium() -> Path | None:
     return None
 
 
-def resolve_chromium(explicit: str | None) -> Path | None:
-    """The binary to launch: an explicit path, else None for Playwright's own, else the system one.
+def resolve_chromium(explicit: str | None) -> Path:
+    """The binary to launch: an explicit path, else Playwright's own build, else the system one.
 
     Raises FileNotFoundError with what to do when there is none at all.
     """
@@ -53,9 +72,7 @@ def resolve_chromium(explicit: str | None) -> Path | None:
         if not os.access(path, os.X_OK):
             raise FileNotFoundError(f"NEWHOMIE_CHROMIUM={explicit} is not an executable file")
         return path
-    if playwright_chromium() is not None:
-        return None  # Playwright finds its own build
-    found = system_chromium()
+    found = playwright_chromium() or system_chromium()
     if found is None:
         raise FileNotFoundError(
             "no Chromium found: run `make setup` (it installs one), `playwright install chromium`, "
@@ -68,11 +85,13 @@ class BrowserAddon:
     """Points PLAYWRIGHT_LAUNCH_OPTIONS at the Chromium this machine has."""
 
     def update_settings(self, settings: BaseSettings) -> None:
-        executable = resolve_chromium(settings.get("NEWHOMIE_CHROMIUM"))
         options = dict(settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS"))
-        if executable is not None and not options.get("executable_path"):
-            options["executable_path"] = str(executable)
-        settings.set("PLAYWRIGHT_LAUNCH_OPTIONS", options, priority="addon")
+        if options.get("executable_path"):
+            return
+        options["executable_path"] = str(resolve_chromium(settings.get("NEWHOMIE_CHROMIUM")))
+        # Kept at the priority it was given (the project's), which an add-on's own would not override.
+        priority = settings.getpriority("PLAYWRIGHT_LAUNCH_OPTIONS") or "addon"
+        settings.set("PLAYWRIGHT_LAUNCH_OPTIONS", options, priority=priority)
 
 
 def should_abort_request(request: PlaywrightRequest) -> bool:
@@ -91,21 +110,17 @@ class NextDataWait:
         self.timeout_ms = timeout_seconds * 1000
 
     async def __call__(self, page: Page) -> dict[str, Any]:
-        statuses: list[int] = []
-
-        def on_response(response: Any) -> None:
-            if response.request.is_navigation_request() and response.frame == page.main_frame:
-                statuses.append(response.status)
-
-        page.on("response", on_response)
         try:
             await page.wait_for_selector("script#__NEXT_DATA__", state="attached", timeout=self.timeout_ms)
-            found = True
         except PlaywrightError as exc:
-            # Not an error of ours to raise: the page is judged by the middleware, which counts
-            # and logs it as a block with its URL.
+            # Not an error to raise here: the middleware judges the page, and counts and logs it
+            # as a block with its locality and URL.
             logger.debug("no __NEXT_DATA__ on %s: %s", page.url, exc)
-            found = False
-        finally:
-            page.remove_listener("response", on_response)
-        return {"found": found, "final_status": statuses[-1] if statuses else None}
+            return {"found": False, "final_status": None}
+        # The status of the document now shown: after the challenge's reload it is not the one
+        # page.goto() returned, and the reload may have happened before goto() returned at all.
+        final_status = await page.evaluate(_DOCUMENT_STATUS_JS)
+        return {"found": True, "final_status": final_status or None}
+
+
+_DOCUMENT_STATUS_JS = "() => performance.getEntriesByType('navigation')[0]?.responseStatus ?? null"

@@ -56,6 +56,9 @@ def embedded_url(data_dir: Path | None = None) -> str:
     """Start (or reuse) the embedded PostgreSQL and return its URL."""
     import pgserver  # imported here: it is only needed without a configured server
 
+    # pgserver logs every command it runs, with its output, at INFO.
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
+
     data_dir = (data_dir or newhomie_home() / "pgdata").resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     try:

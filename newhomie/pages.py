@@ -373,7 +373,7 @@ def parse_search_page(text: str, url: str | None = None) -> SearchPage:
         topspot_ids=_id_list(props, "topspotFeaturedPropertyIds", url),
         surrounding_included=_surrounding_included(props),
     )
-    context = _Context(listing_type, slug, _base_url(props))
+    context = _Context(listing_type, slug, _base_url(props, url))
     _read_listings_map(page, _listings_map(props, url, empty), context)
     _read_nearby_sold(page, props, url, _Context("sold", slug, context.base_url))
     return page
@@ -412,7 +412,11 @@ def _slug_from_url(url: str | None) -> str | None:
     return match.group(match.lastindex or 1) if match else None
 
 
-def _base_url(props: dict[str, Any]) -> str:
+def _base_url(props: dict[str, Any], url: str | None) -> str:
+    """Where the page came from (the local copy of the site in tests), else what the page says."""
+    if url and url.startswith(("https://", "http://")):
+        parts = urlsplit(url)
+        return f"{parts.scheme}://{parts.netloc}"
     base = props.get("baseUrl")
     return (
         base.rstrip("/") if isinstance(base, str) and base.startswith(("https://", "http://")) else BASE_URL

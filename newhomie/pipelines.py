@@ -8,16 +8,19 @@ import logging
 from datetime import UTC, datetime
 from typing import Any, Self
 
+import psycopg2
 import psycopg2.extensions
 import psycopg2.extras
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
+from scrapy.settings import BaseSettings
 from scrapy.statscollectors import StatsCollector
 
 from newhomie import db
 from newhomie.items import CrawlError, Listing, LocalityVisit, RejectedEntry
 from newhomie.localities import time_zone
+from newhomie.preflight import PreflightError
 from newhomie.prices import is_no_price_phrase, parse_rent_price, parse_sale_price
 
 logger = logging.getLogger(__name__)
@@ -122,6 +125,21 @@ class PostgresPipeline:
         self.flush_seconds = crawler.settings.getfloat("NEWHOMIE_DB_FLUSH_SECONDS", 5.0)
         self.run_id: int | None = None
         self.writer: db.BatchWriter | None = None
+
+    @classmethod
+    def preflight(cls, settings: BaseSettings) -> None:
+        """The database is reachable and its schema current, before the crawl starts."""
+        if not settings.getbool("NEWHOMIE_DB_ENABLED", True):
+            return
+        try:
+            target = db.database_target()
+            conn = db.connect(target.url)
+            try:
+                db.migrate(conn)
+            finally:
+                conn.close()
+        except (db.DatabaseUnavailable, psycopg2.Error) as exc:
+            raise PreflightError(f"database unavailable: {' '.join(str(exc).split())}") from exc
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:

@@ -10,6 +10,8 @@ import os
 BOT_NAME = "newhomie"
 SPIDER_MODULES = ["newhomie.spiders"]
 NEWSPIDER_MODULE = "newhomie.spiders"
+# `crawl` with preflight checks (spider arguments, the database) before anything starts.
+COMMANDS_MODULE = "newhomie.commands"
 
 # The site to crawl; the local copy of the site in tests and demos.
 DOMAIN_BASE_URL = os.environ.get("DOMAIN_BASE_URL", "https://www.domain.com.au")
@@ -55,7 +57,7 @@ ROBOTSTXT_OBEY = False  # robots.txt would be fetched by plain HTTP, which the s
 CONCURRENT_REQUESTS = 2
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 2.0
-RANDOMIZE_DOWNLOAD_DELAY = True
+DOWNLOAD_DELAY_JITTER = 0.5  # each delay is DOWNLOAD_DELAY × (1 ± 0.5)
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 3.0
 AUTOTHROTTLE_MAX_DELAY = 60.0
@@ -81,4 +83,6 @@ NEWHOMIE_DB_FLUSH_SECONDS = 5.0
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = os.environ.get("NEWHOMIE_LOG_LEVEL", "INFO")
+# No control ports: a crawl is steered by its arguments, JOBDIR and signals.
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False

@@ -38,10 +38,21 @@ def run_crawl(
     env.pop(db.DATABASE_URL_ENV, None)
     if database_url is not None:
         env[db.DATABASE_URL_ENV] = database_url
-    command = [sys.executable, "-m", "scrapy", "crawl", "listings", "-a", f"localities={localities}", *extra_args]
+    command = [
+        sys.executable,
+        "-m",
+        "scrapy",
+        "crawl",
+        "listings",
+        "-a",
+        f"localities={localities}",
+        *extra_args,
+    ]
     for name, value in {**FAST_SETTINGS, **(settings or {})}.items():
         command += ["-s", f"{name}={value}"]
-    return subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    return subprocess.run(
+        command, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
 
 
 def fetch_all(database_url: str, statement: str, params: Sequence[object] = ()) -> list[dict[str, object]]:

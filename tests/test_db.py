@@ -13,7 +13,10 @@ def test_redact_url_masks_the_password() -> None:
     assert db.redact_url("postgresql://crawler:s3cret@db.example:5432/homes") == (
         "postgresql://crawler:***@db.example:5432/homes"
     )
-    assert db.redact_url("postgresql://postgres:@/postgres?host=/tmp/x") == "postgresql://postgres:***@/postgres?host=/tmp/x"
+    assert (
+        db.redact_url("postgresql://postgres:@/postgres?host=/tmp/x")
+        == "postgresql://postgres:***@/postgres?host=/tmp/x"
+    )
     assert db.redact_url("host=db password=s3cret user=x") == "host=db password=*** user=x"
     assert db.redact_url("postgresql:///homes") == "postgresql:///homes"
 
@@ -35,11 +38,15 @@ def test_migrations_apply_once_and_are_recorded(conn: psycopg2.extensions.connec
 
 
 def test_a_failing_migration_leaves_nothing_behind(conn: psycopg2.extensions.connection) -> None:
-    broken = db.Migration(9999, "9999_broken", "CREATE TABLE half_done (x int); SELECT no_such_column FROM half_done;")
+    broken = db.Migration(
+        9999, "9999_broken", "CREATE TABLE half_done (x int); SELECT no_such_column FROM half_done;"
+    )
     with pytest.raises(psycopg2.Error):
         db.migrate(conn, [broken])
     with conn.cursor() as cur:
-        cur.execute("SELECT to_regclass('half_done'), (SELECT count(*) FROM schema_migration WHERE version = 9999)")
+        cur.execute(
+            "SELECT to_regclass('half_done'), (SELECT count(*) FROM schema_migration WHERE version = 9999)"
+        )
         assert cur.fetchone() == (None, 0)
 
 
@@ -76,6 +83,6 @@ def test_batch_writer_keeps_good_rows_of_a_failing_batch(database_url: str) -> N
         cur.execute("SELECT n FROM numbers ORDER BY n")
         assert [r[0] for r in cur.fetchall()] == [1, 2, 4, 5]
     setup.close()
-    assert stats.rows_written == 4 and stats.rows_rejected == 1 and stats.retried_batches == 1
+    assert (stats.rows_written, stats.rows_rejected, stats.retried_batches) == (4, 1, 1)
     assert rejected[0][0] == (-3,)
     assert "numbers_n_check" in rejected[0][1]

@@ -15,11 +15,13 @@ from typing import Any, Self
 import scrapy
 from scrapy.crawler import Crawler
 from scrapy.http import Response
+from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
 from newhomie.items import CrawlError, LocalityVisit, RejectedEntry
 from newhomie.localities import Locality, parse_locality_list
 from newhomie.pages import MAX_PAGES, PAGE_SIZE, PageError, PageNotFound, parse_search_page
+from newhomie.preflight import PreflightError
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +51,14 @@ class ListingsSpider(scrapy.Spider):
         self.kinds = parse_kinds(kinds)
         self.arguments = {"localities": [str(loc) for loc in self.localities], "kinds": list(self.kinds)}
         self.base_url = "https://www.domain.com.au"
+
+    @classmethod
+    def preflight(cls, settings: BaseSettings, arguments: dict[str, str]) -> None:
+        """Spider arguments checked before the crawl starts (see newhomie.commands.crawl)."""
+        try:
+            cls(**arguments)
+        except (TypeError, ValueError) as exc:
+            raise PreflightError(f"bad spider argument: {exc}") from exc
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -122,7 +132,7 @@ class ListingsSpider(scrapy.Spider):
 
     def on_error(self, failure: Failure) -> Iterator[CrawlError]:
         request = failure.request  # type: ignore[attr-defined]
-        yield from self.record_error(request.meta, request.url, failure.value)
+        yield from self.record_error(request.meta, request.url, failure.value or Exception(repr(failure)))
 
     def record_error(self, meta: dict[str, Any], url: str, exc: BaseException) -> Iterator[CrawlError]:
         stage = meta.get("stage", "unknown")

@@ -1,0 +1,136 @@
+"""End to end: the real `scrapy crawl listings`, a real Chromium through the site's cookie check,
+a real PostgreSQL, against the local copy of the site; the database must equal the site's truth."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from newhomie.localities import time_zone
+from newhomie.testing.fakesite import RunningSite
+from tests.crawling import fetch_all, run_crawl
+
+pytestmark = pytest.mark.e2e
+
+KINDS = ("sale", "rent")
+
+
+def expected_price(truth: dict[str, Any]) -> tuple[int | None, int | None]:
+    """The (low, high) the site's generator meant, in the normaliser's terms."""
+    intended = truth["price_intended"]
+    if intended is None:
+        return None, None
+    kind = truth["price_kind"]
+    if kind in ("over", "from"):
+        return intended["low"], None
+    if kind == "up_to":
+        return None, intended["high"]
+    return intended["low"], intended["high"]
+
+
+def local(moment: datetime | None, zone: str) -> str | None:
+    """A stored instant as the site's local wall-clock text."""
+    return None if moment is None else moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def assert_listing_matches(row: dict[str, Any], truth: dict[str, Any], base_url: str) -> None:
+    where = f"listing {truth['listing_id']}"
+    assert row["listing_type"] == truth["listing_type"], where
+    assert row["locality_slug"] == truth["locality"], where
+    assert row["url"] == base_url + truth["url"], where
+    assert row["street"] == truth["street"], where
+    assert row["suburb"].upper() == truth["suburb"], where
+    assert (row["state"], row["postcode"]) == (truth["state"], truth["postcode"]), where
+    assert row["lat"] == pytest.approx(truth["lat"]), where
+    assert row["lng"] == pytest.approx(truth["lng"]), where
+    assert (row["beds"], row["baths"], row["parking"]) == (truth["beds"], truth["baths"], truth["parking"]), where
+    assert row["property_type"] == truth["property_type"], where
+    assert row["land_area_m2"] == pytest.approx(truth["land_area_m2"]), where
+    assert (row["is_rural"], row["is_retirement"]) == (truth["is_rural"], truth["is_retirement"]), where
+    assert row["price_text"] == truth["price_text"], where
+    assert (row["price_low"], row["price_high"]) == expected_price(truth), f"{where}: {truth['price_text']!r}"
+    zone = time_zone(truth["state"], truth["postcode"]).key
+    assert row["time_zone"] == zone, where
+    # Local wall-clock times keep their meaning: stored as instants, read back in the zone.
+    assert local(row["auction_at"], zone) == truth["auction"], where
+    assert local(row["inspection_start"], zone) == truth["inspection_open"], where
+    assert local(row["inspection_end"], zone) == truth["inspection_close"], where
+    assert row["tag"] == truth["tag"], where
+    assert (row["agency"], row["agency_id"]) == (truth["agency"], truth["agency_id"]), where
+
+
+def test_crawl_lands_the_sites_ground_truth_and_a_second_run_changes_nothing_but_last_seen(
+    fakesite: RunningSite, database_url: str
+) -> None:
+    site = fakesite.site
+    unknown = "Nowhere VIC 3999"
+    localities = ";".join([*site.locality_strings(), unknown])
+
+    first = run_crawl(fakesite.base_url, database_url, localities)
+    assert first.returncode == 0, first.stderr[-3000:]
+
+    truth = {
+        item["listing_id"]: item
+        for locality in site.localities()
+        for kind in KINDS
+        for item in site.ground_truth(locality.slug, kind)
+    }
+    assert truth, "the local site should serve listings"
+    rows = {row["listing_id"]: row for row in fetch_all(database_url, "SELECT * FROM listing")}
+    assert set(rows) == set(truth)
+    for listing_id, row in rows.items():
+        assert_listing_matches(row, truth[listing_id], fakesite.base_url)
+
+    # The browser passed the site's cookie check: the first page was refused, later ones served.
+    served = site.served.snapshot()
+    assert any(r.page_kind == "challenge" and r.status == 403 and not r.cookie for r in served)
+    assert all(r.cookie for r in served if r.page_kind == "search" and r.status == 200)
+
+    localities_table = {r["slug"]: r["status"] for r in fetch_all(database_url, "SELECT * FROM locality")}
+    assert localities_table == {**{loc.slug: "active" for loc in site.localities()}, "nowhere-vic-3999": "not_found"}
+
+    history = fetch_all(database_url, "SELECT listing_id, price_text FROM listing_price_history")
+    assert len(history) == sum(1 for t in truth.values() if t["price_text"])
+    runs = fetch_all(database_url, "SELECT status, stats FROM crawl_run")
+    assert [r["status"] for r in runs] == ["finished"]
+    assert runs[0]["stats"]["newhomie/db/rows_rejected"] == 0
+    assert fetch_all(database_url, "SELECT * FROM crawl_error") == []
+    assert fetch_all(database_url, "SELECT * FROM rejected_item") == []
+
+    second = run_crawl(fakesite.base_url, database_url, localities)
+    assert second.returncode == 0, second.stderr[-3000:]
+    again = {row["listing_id"]: row for row in fetch_all(database_url, "SELECT * FROM listing")}
+    assert set(again) == set(rows)
+    for listing_id, row in again.items():
+        before = rows[listing_id]
+        assert row["last_seen_at"] > before["last_seen_at"]
+        assert row["first_seen_at"] == before["first_seen_at"]
+        changed = {k for k in row if row[k] != before[k]} - {"last_seen_at"}
+        assert not changed, f"listing {listing_id} changed {changed} on a second identical crawl"
+    assert len(fetch_all(database_url, "SELECT id FROM listing_price_history")) == len(history)
+    assert len(fetch_all(database_url, "SELECT id FROM crawl_run")) == 2
+
+
+def test_malformed_locality_stops_before_crawling_with_a_clear_message(
+    fakesite: RunningSite, database_url: str
+) -> None:
+    result = run_crawl(fakesite.base_url, database_url, "Dandenong VIC 3175;Richmond 3121")
+    assert result.returncode != 0
+    assert "'Richmond 3121'" in result.stderr
+    assert '"Dandenong VIC 3175"' in result.stderr  # the accepted form, by example
+    assert "Traceback" not in result.stderr
+    assert fakesite.site.served.snapshot() == []
+
+
+def test_unreachable_database_stops_at_start_without_leaking_its_password(fakesite: RunningSite) -> None:
+    url = "postgresql://crawler:hunter2secret@127.0.0.1:1/homes"
+    result = run_crawl(fakesite.base_url, url, "Dandenong VIC 3175")
+    assert result.returncode != 0
+    assert "database unavailable" in result.stderr
+    assert "127.0.0.1:1/homes" in result.stderr
+    assert "hunter2secret" not in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr
+    assert fakesite.site.served.snapshot() == []
