@@ -46,7 +46,8 @@ def assert_listing_matches(row: dict[str, Any], truth: dict[str, Any], base_url:
     assert (row["state"], row["postcode"]) == (truth["state"], truth["postcode"]), where
     assert row["lat"] == pytest.approx(truth["lat"]), where
     assert row["lng"] == pytest.approx(truth["lng"]), where
-    assert (row["beds"], row["baths"], row["parking"]) == (truth["beds"], truth["baths"], truth["parking"]), where
+    for feature in ("beds", "baths", "parking"):
+        assert row[feature] == truth[feature], f"{where} {feature}"
     assert row["property_type"] == truth["property_type"], where
     assert row["land_area_m2"] == pytest.approx(truth["land_area_m2"]), where
     assert (row["is_rural"], row["is_retirement"]) == (truth["is_rural"], truth["is_retirement"]), where
@@ -90,7 +91,8 @@ def test_crawl_lands_the_sites_ground_truth_and_a_second_run_changes_nothing_but
     assert all(r.cookie for r in served if r.page_kind == "search" and r.status == 200)
 
     localities_table = {r["slug"]: r["status"] for r in fetch_all(database_url, "SELECT * FROM locality")}
-    assert localities_table == {**{loc.slug: "active" for loc in site.localities()}, "nowhere-vic-3999": "not_found"}
+    expected_status = {loc.slug: "active" for loc in site.localities()}
+    assert localities_table == {**expected_status, "nowhere-vic-3999": "not_found"}
 
     history = fetch_all(database_url, "SELECT listing_id, price_text FROM listing_price_history")
     assert len(history) == sum(1 for t in truth.values() if t["price_text"])
