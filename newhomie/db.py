@@ -12,6 +12,7 @@ import os
 import re
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -42,7 +43,7 @@ def redact_url(url: str) -> str:
     if "://" not in url:
         return re.sub(r"(password\s*=\s*)\S+", r"\1***", url)
     parts = urlsplit(url)
-    if parts.password is None:
+    if not parts.password:
         return url
     netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
     return urlunsplit(parts._replace(netloc=netloc))
@@ -52,12 +53,21 @@ def newhomie_home() -> Path:
     return Path(os.environ.get(HOME_ENV) or Path.cwd() / ".newhomie").resolve()
 
 
+def import_pgserver() -> Any:
+    """The embedded PostgreSQL package, imported only when no server is configured."""
+    with warnings.catch_warnings():
+        # At import it asks for a runtime directory; without XDG_RUNTIME_DIR (cron, containers)
+        # platformdirs falls back to /tmp and warns, which is fine for a lock file.
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+        import pgserver
+    # It logs every command it runs, with its output, at INFO.
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
+    return pgserver
+
+
 def embedded_url(data_dir: Path | None = None) -> str:
     """Start (or reuse) the embedded PostgreSQL and return its URL."""
-    import pgserver  # imported here: it is only needed without a configured server
-
-    # pgserver logs every command it runs, with its output, at INFO.
-    logging.getLogger("pgserver").setLevel(logging.WARNING)
+    pgserver = import_pgserver()
 
     data_dir = (data_dir or newhomie_home() / "pgdata").resolve()
     data_dir.mkdir(parents=True, exist_ok=True)

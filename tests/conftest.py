@@ -27,9 +27,7 @@ def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if url:
         yield url
         return
-    import pgserver
-
-    server = pgserver.get_server(tmp_path_factory.mktemp("pg") / "data", cleanup_mode="delete")
+    server = db.import_pgserver().get_server(tmp_path_factory.mktemp("pg") / "data", cleanup_mode="delete")
     yield str(server.get_uri())
     server.cleanup()
 
