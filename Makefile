@@ -11,7 +11,7 @@ setup:
 crawl: setup
 	$(VENV)/bin/scrapy crawl listings -a localities="$(LOCALITIES)"
 
-test: setup
+test: setup lint typecheck
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 demo: setup

@@ -15,7 +15,7 @@ def test_redact_url_masks_the_password() -> None:
     )
     assert (
         db.redact_url("postgresql://postgres:@/postgres?host=/tmp/x")
-        == "postgresql://postgres:***@/postgres?host=/tmp/x"
+        == "postgresql://postgres:@/postgres?host=/tmp/x"
     )
     assert db.redact_url("host=db password=s3cret user=x") == "host=db password=*** user=x"
     assert db.redact_url("postgresql:///homes") == "postgresql:///homes"

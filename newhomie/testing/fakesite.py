@@ -309,7 +309,7 @@ class Agency:
 
 @dataclass(slots=True)
 class Listing:
-    """One listing as the generator made it; `entry()` renders it the way the site serves it."""
+    """One listing as the generator made it; `_entry()` renders it the way the site serves it."""
 
     listing_id: int
     kind: Kind
@@ -1075,7 +1075,6 @@ class FakeSite:
         self._fault_counts = {"block": 0, "5xx": 0, "truncate": 0}
         self._pages: OrderedDict[tuple[Any, ...], Response] = OrderedDict()
         self._results: OrderedDict[tuple[Any, ...], tuple[Listing, ...]] = OrderedDict()
-        self._entries: dict[tuple[int, bool], dict[str, Any]] = {}
         for index in range(localities):
             if index < len(REAL_LOCALITIES):
                 name, state, postcode, lat, lng = REAL_LOCALITIES[index]
@@ -1181,8 +1180,8 @@ class FakeSite:
         return self._by_id[listing_id]
 
     def ground_truth(self, slug: str, kind: Kind) -> list[dict[str, Any]]:
-        """Per listing, what the site serves for it (see `truth()` for the keys), default order."""
-        return [truth(listing) for listing in self.locality_data(slug).default_order[kind]]
+        """Per listing, what the site serves for it (see `listing_truth()` for the keys), default order."""
+        return [listing_truth(listing) for listing in self.locality_data(slug).default_order[kind]]
 
     def projects(self, slug: str) -> list[dict[str, Any]]:
         return [
@@ -1301,7 +1300,7 @@ class FakeSite:
         if len(parts) != 6:
             return False
         expected = hmac.new(self._secret, parts[0].encode(), hashlib.sha256).hexdigest()[:48]
-        return hmac.compare_digest(expected, parts[2])
+        return hmac.compare_digest(expected.encode(), parts[2].encode(errors="replace"))
 
     def cookie_header(self) -> str:
         """A `Cookie:` header value that passes the gate, for plain HTTP clients in tests."""
@@ -1434,7 +1433,7 @@ class FakeSite:
         response = render()
         with self._lock:
             self._pages[key] = response
-            while len(self._pages) > 384:
+            while len(self._pages) > 256:
                 self._pages.popitem(last=False)
         return response
 
@@ -1462,16 +1461,8 @@ class FakeSite:
         others.sort(key=lambda d: ((d.lat - here.lat) ** 2 + (d.lng - here.lng) ** 2, d.locality.slug))
         return [d.locality for d in others[:limit]]
 
-    def entry(self, listing: Listing, topspot: bool = False) -> dict[str, Any]:
-        """The listing's `listingsMap` entry (cached: treat as read-only)."""
-        key = (listing.listing_id, topspot)
-        cached = self._entries.get(key)
-        if cached is None:
-            cached = self._entries[key] = _entry(listing, topspot)
-        return cached
 
-
-def truth(listing: Listing) -> dict[str, Any]:
+def listing_truth(listing: Listing) -> dict[str, Any]:
     """What the site serves for one listing, in plain values. The keys of `ground_truth()`."""
     agents = [listing.agency.agents[i] for i in listing.agent_indexes]
     return {
@@ -1852,8 +1843,7 @@ class _SearchRenderer:
         topspot_ids = [x.listing_id for x in topspot]
         for listing in [*organic, *topspot]:
             if str(listing.listing_id) not in listings_map:
-                entry = self.site.entry(listing, listing.listing_id in topspot_ids)
-                listings_map[str(listing.listing_id)] = entry
+                listings_map[str(listing.listing_id)] = _entry(listing, listing.listing_id in topspot_ids)
         listings_map = dict(sorted(listings_map.items()))
         upv = self._upv()
         props = self._component_props(total, total_pages, ids, listings_map, topspot_ids, upv)
@@ -2314,7 +2304,7 @@ class _ProfileRenderer:
                 "searchResults": refs,
             }
         apollo["ROOT_QUERY"] = root
-        title = f"{loc} , Suburb Profile & Property Market Trends | Domain".replace(" ,", ",")
+        title = f"{loc}, Suburb Profile & Property Market Trends | Domain"
         canonical = f"{SITE_ORIGIN}/suburb-profile/{slug}"
         page_props = {
             "urlSlug": slug,
