@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,15 +23,20 @@ SHARED_SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "domain-sample
 
 
 @pytest.fixture(scope="session")
-def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def pg_server_url() -> Iterator[str]:
     """A PostgreSQL server: NEWHOMIE_TEST_DATABASE_URL, or an embedded one for this session."""
     url = os.environ.get("NEWHOMIE_TEST_DATABASE_URL")
     if url:
         yield url
         return
-    server = db.import_pgserver().get_server(tmp_path_factory.mktemp("pg") / "data", cleanup_mode="delete")
-    yield str(server.get_uri())
-    server.cleanup()
+    # Its own directory: pytest's temporary directories are rotated by other pytest runs.
+    data_dir = Path(tempfile.mkdtemp(prefix="newhomie-test-pg-"))
+    server = db.import_pgserver().get_server(data_dir, cleanup_mode="delete")
+    try:
+        yield str(server.get_uri())
+    finally:
+        server.cleanup()
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def _admin(url: str) -> psycopg2.extensions.connection:

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from newhomie.localities import time_zone
-from newhomie.testing.fakesite import RunningSite
+from newhomie.testing.fakesite import FakeSite, RunningSite, ServedRequest
 from tests.crawling import fetch_all, run_crawl
 
 pytestmark = pytest.mark.e2e
@@ -34,6 +34,16 @@ def expected_price(truth: dict[str, Any]) -> tuple[int | None, int | None]:
 def local(moment: datetime | None, zone: str) -> str | None:
     """A stored instant as the site's local wall-clock text."""
     return None if moment is None else moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def truth_ids(site: FakeSite) -> set[int]:
+    slugs = [locality.slug for locality in site.localities()]
+    return {item["listing_id"] for slug in slugs for kind in KINDS for item in site.ground_truth(slug, kind)}
+
+
+def served_url(running: RunningSite, request: ServedRequest) -> str:
+    query = "&".join(f"{k}={v}" for k, v in request.query.items())
+    return running.base_url + request.path + (f"?{query}" if query else "")
 
 
 def assert_listing_matches(row: dict[str, Any], truth: dict[str, Any], base_url: str) -> None:
@@ -136,3 +146,48 @@ def test_unreachable_database_stops_at_start_without_leaking_its_password(fakesi
     assert "hunter2secret" not in result.stderr + result.stdout
     assert "Traceback" not in result.stderr
     assert fakesite.site.served.snapshot() == []
+
+
+def test_a_page_of_the_wrong_shape_is_recorded_with_its_context_and_the_crawl_goes_on(
+    fakesite: RunningSite, database_url: str
+) -> None:
+    site = fakesite.site
+    site.faults.truncate_json_every = 4
+    result = run_crawl(fakesite.base_url, database_url, ";".join(site.locality_strings()))
+    assert result.returncode == 0, result.stderr[-3000:]
+
+    truncated = {served_url(fakesite, r) for r in site.served.snapshot() if r.fault == "truncated"}
+    assert truncated, "the site should have truncated some pages"
+    errors = fetch_all(database_url, "SELECT * FROM crawl_error")
+    assert {e["url"] for e in errors} == truncated
+    for error in errors:
+        assert error["error_type"] == "PageShapeError"
+        assert error["locality"] in site.locality_strings()
+        assert error["stage"] in ("sale_search", "rent_search")
+        assert error["url"] in error["message"]
+        assert error["url"] in result.stderr  # and in the log, with its locality
+    # Everything else landed, and nothing that is not on the site.
+    truth = truth_ids(site)
+    stored = {r["listing_id"] for r in fetch_all(database_url, "SELECT listing_id FROM listing")}
+    served_ok = site.served_listing_ids("sale") | site.served_listing_ids("rent")
+    assert stored == served_ok & truth
+    assert stored
+
+
+def test_block_pages_are_retried_until_the_real_page_comes(fakesite: RunningSite, database_url: str) -> None:
+    site = fakesite.site
+    site.faults.block_every = 3
+    result = run_crawl(
+        fakesite.base_url,
+        database_url,
+        ";".join(site.locality_strings()),
+        settings={"NEWHOMIE_NEXT_DATA_TIMEOUT": "2", "RETRY_TIMES": "5"},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert any(r.page_kind == "block" for r in site.served.snapshot())
+    assert "blocked page (status 403): locality=" in result.stderr
+    truth = truth_ids(site)
+    stored = {r["listing_id"] for r in fetch_all(database_url, "SELECT listing_id FROM listing")}
+    assert stored == truth
+    [run] = fetch_all(database_url, "SELECT stats FROM crawl_run")
+    assert run["stats"]["newhomie/blocked"] >= 1
