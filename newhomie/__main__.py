@@ -3,6 +3,7 @@
 python -m newhomie db-url            the database URL in use (password masked unless --show-password)
 python -m newhomie migrate           apply the schema's migrations now
 python -m newhomie sql "select ..."  run a query and print a readable table
+python -m newhomie renormalise       re-run the price normaliser over the stored price texts
 python -m newhomie demo              crawl the local copy of the site and show what landed
 """
 
@@ -69,6 +70,21 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     finally:
         conn.close()
     print(f"{target.describe()}: applied {len(applied)} migration(s) {', '.join(applied)}".rstrip())
+    return 0
+
+
+def cmd_renormalise(args: argparse.Namespace) -> int:
+    """A better price parser repairs the stored rows (listings and their history) without a crawl."""
+    from newhomie.pipelines import renormalise  # Scrapy is imported only by the commands that need it
+
+    target = db.database_target()
+    conn = db.connect(target.url)
+    try:
+        db.migrate(conn)
+    finally:
+        conn.close()
+    report = renormalise(target.url, chunk_size=args.chunk_size, dry_run=args.dry_run)
+    print(f"renormalise{' (dry run)' if args.dry_run else ''}: {report.describe()}")
     return 0
 
 
@@ -156,6 +172,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("sql", help="run a query and print a table")
     p.add_argument("statement")
     p.set_defaults(func=cmd_sql)
+    p = commands.add_parser("renormalise", help="re-run the price normaliser over stored price texts")
+    p.add_argument("--dry-run", action="store_true", help="count what would change, change nothing")
+    p.add_argument("--chunk-size", type=int, default=2000, help="listings per transaction")
+    p.set_defaults(func=cmd_renormalise)
     p = commands.add_parser("demo", help="crawl the local copy of the site (offline)")
     p.add_argument("--localities", type=int, default=3)
     p.add_argument("--seed", type=int, default=7)

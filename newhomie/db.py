@@ -231,12 +231,18 @@ def transaction(conn: psycopg2.extensions.connection) -> Iterator[psycopg2.exten
 
 @dataclass
 class Write:
-    """One row for one named statement, with the locality and URL it came from (for logs)."""
+    """One row for one named statement, with the locality and URL it came from (for logs).
+
+    `key` is the row's identity in its table (a listing id, a slug): a batch writes each statement's
+    rows in key order, so that two writers lock shared rows in the same order and cannot deadlock.
+    Rows without a key keep the order they came in.
+    """
 
     statement: str
     params: tuple[Any, ...]
     locality: str | None = None
     url: str | None = None
+    key: tuple[Any, ...] = ()
 
     def describe(self) -> str:
         return f"locality={self.locality or '-'} url={self.url or '-'}"
@@ -248,6 +254,9 @@ class BatchStats:
     rows_written: int = 0
     rows_rejected: int = 0
     retried_batches: int = 0
+    #: Batches the database aborted to break a deadlock (or a serialisation failure) and that were
+    #: run again; the lock order makes this 0 between crawls, it is the safety net for other writers.
+    rolled_back_batches: int = 0
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
 
@@ -259,10 +268,14 @@ RejectFn = Callable[[psycopg2.extensions.cursor, Write, str], None]
 class BatchWriter:
     """Writes rows in batches from a worker thread, so the crawl's event loop never waits on them.
 
-    A batch is flushed when it is full, when `flush_seconds` have passed, and at close. If a batch
-    fails, its rows are retried one by one (each in a savepoint), so one bad row cannot lose the
-    others; a row that fails alone is handed to `on_reject` (with the batch's cursor, so that what
-    it records is committed with the rest) and the database's reason.
+    A batch is flushed when it is full, when `flush_seconds` have passed, and at close. Its rows
+    are written statement by statement (`statement_order` first, parents before children), each
+    statement's rows in `Write.key` order: every writer takes its row locks in one global order, so
+    concurrent crawls over the same localities wait for each other but never deadlock. A batch the
+    database rolls back anyway (a deadlock with some other client) is run again, up to
+    `max_attempts` times. If a batch fails, its rows are retried one by one (each in a savepoint),
+    so one bad row cannot lose the others; a row that fails alone is handed to `on_reject` (with the
+    batch's cursor, so that what it records is committed with the rest) and the database's reason.
     """
 
     def __init__(
@@ -274,8 +287,10 @@ class BatchWriter:
         batch_size: int = 500,
         flush_seconds: float = 5.0,
         statement_order: Sequence[str] = (),
+        max_attempts: int = 3,
     ) -> None:
         self.url = url
+        self.max_attempts = max_attempts
         self.statement_order = list(statement_order)
         self.write = write
         self.on_reject = on_reject
@@ -317,7 +332,10 @@ class BatchWriter:
                     if remaining <= 0:
                         break
                     self._lock.wait(remaining)
-                batch, self._pending = self._pending, []
+                # One batch at most: a backlog is written as several bounded transactions, so locks
+                # are held briefly and a bad row costs a one-by-one retry of its batch only.
+                batch = self._pending[: self.batch_size]
+                del self._pending[: self.batch_size]
                 closing = self._closing
             if batch:
                 try:
@@ -334,20 +352,36 @@ class BatchWriter:
 
     def _flush(self, batch: list[Write]) -> None:
         started = time.perf_counter()
+        batch = sorted(batch, key=self._lock_order)  # stable: rows of one key keep their order
         by_statement: dict[str, list[Write]] = {}
-        for write in sorted(batch, key=self._statement_rank):  # stable: rows keep their order
+        for write in batch:
             by_statement.setdefault(write.statement, []).append(write)
-        try:
-            with transaction(self._conn) as cur:
-                for statement, writes in by_statement.items():
-                    self.write(cur, statement, writes)
-            self.stats.rows_written += len(batch)
-        except psycopg2.OperationalError:
-            raise
-        except psycopg2.Error as exc:
-            self.stats.retried_batches += 1
-            logger.warning("a batch of %d rows failed (%s); writing its rows one by one", len(batch), exc)
-            self._flush_one_by_one(batch)
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                with transaction(self._conn) as cur:
+                    for statement, writes in by_statement.items():
+                        self.write(cur, statement, writes)
+                self.stats.rows_written += len(batch)
+                break
+            except psycopg2.extensions.TransactionRollbackError as exc:
+                # Nothing of the batch was kept: running it again is safe.
+                self.stats.rolled_back_batches += 1
+                reason = " ".join(str(exc).split())
+                if attempt == self.max_attempts:
+                    logger.warning("a batch of %d rows was rolled back %d times (%s); writing its rows "
+                                   "one by one", len(batch), attempt, reason)  # fmt: skip
+                    self._flush_one_by_one(batch)
+                    break
+                logger.warning("a batch of %d rows was rolled back (%s); running it again",
+                               len(batch), reason)  # fmt: skip
+                time.sleep(0.05 * attempt)
+            except psycopg2.OperationalError:
+                raise
+            except psycopg2.Error as exc:
+                self.stats.retried_batches += 1
+                logger.warning("a batch of %d rows failed (%s); writing its rows one by one", len(batch), exc)
+                self._flush_one_by_one(batch)
+                break
         self.stats.batches += 1
         self.stats.seconds += time.perf_counter() - started
 
@@ -358,9 +392,13 @@ class BatchWriter:
         except ValueError:
             return len(self.statement_order)
 
+    def _lock_order(self, write: Write) -> tuple[int, str, tuple[Any, ...]]:
+        """Statement rank, then the statement (rows of one statement together), then the row's key."""
+        return self._statement_rank(write), write.statement, write.key
+
     def _flush_one_by_one(self, batch: list[Write]) -> None:
         with transaction(self._conn) as cur:
-            for write in sorted(batch, key=self._statement_rank):
+            for write in batch:  # already in lock order
                 cur.execute("SAVEPOINT one_row")
                 try:
                     self.write(cur, write.statement, [write])

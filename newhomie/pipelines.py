@@ -1,11 +1,14 @@
-"""Item pipelines: price normalisation, then the PostgreSQL writer."""
+"""Item pipelines: price normalisation, then the PostgreSQL writer; and `renormalise`, which runs
+today's price normaliser over the price texts already stored."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
-from datetime import UTC, datetime
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any, Self
 
 import psycopg2
@@ -18,12 +21,25 @@ from scrapy.settings import BaseSettings
 from scrapy.statscollectors import StatsCollector
 
 from newhomie import db
-from newhomie.items import CrawlError, Listing, LocalityVisit, RejectedEntry
+from newhomie.items import CrawlError, Listing, LocalityVisit, RejectedEntry, SuburbProfile
 from newhomie.localities import time_zone
 from newhomie.preflight import PreflightError
-from newhomie.prices import is_no_price_phrase, parse_rent_price, parse_sale_price
+from newhomie.prices import Price, is_no_price_phrase, parse_rent_price, parse_sale_price
 
 logger = logging.getLogger(__name__)
+
+
+def normalise_price(listing_type: str, text: str | None) -> Price | None:
+    """The price a listing's text gives: rent in dollars a week, sale and sold in dollars."""
+    parse = parse_rent_price if listing_type == "rent" else parse_sale_price
+    return parse(text)
+
+
+def exact_sold_price(price: Price | None) -> int | None:
+    """A sold listing's price: only one exact figure is a price it sold for, never a range."""
+    if price is None or price.low is None or price.low != price.high:
+        return None
+    return price.low
 
 
 class PriceNormalisationPipeline:
@@ -44,8 +60,7 @@ class PriceNormalisationPipeline:
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, Listing) or not item.price_text:
             return item
-        parse = parse_rent_price if item.listing_type == "rent" else parse_sale_price
-        price = parse(item.price_text)
+        price = normalise_price(item.listing_type, item.price_text)
         if price is None:
             if is_no_price_phrase(item.price_text):
                 self.stats.inc_value("newhomie/price/no_price_phrase")
@@ -61,13 +76,34 @@ class PriceNormalisationPipeline:
             return item
         self.stats.inc_value("newhomie/price/parsed")
         item.price_low, item.price_high = price.low, price.high
-        if item.listing_type == "sold" and price.low is not None and price.low == price.high:
-            item.sold_price = price.low
+        if item.listing_type == "sold" and (sold_price := exact_sold_price(price)) is not None:
+            item.sold_price = sold_price
         return item
 
 
 def _json(value: Any) -> psycopg2.extras.Json:
     return psycopg2.extras.Json(value, dumps=lambda v: json.dumps(v, default=str))
+
+
+def _plain(value: Any) -> Any:
+    """A statement's parameter as plain JSON-able data (a Json wrapper gives back what it wraps)."""
+    if isinstance(value, psycopg2.extras.Json):
+        return value.adapted
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+#: The columns of `upsert_listings`' INSERT, in order: the names of a listing row's values.
+LISTING_COLUMNS = (
+    "listing_id", "listing_type", "locality_slug", "url", "street", "suburb", "state", "postcode",
+    "lat", "lng", "beds", "baths", "parking", "property_type", "land_area_m2", "is_rural",
+    "is_retirement", "price_text", "price_low", "price_high", "auction_at", "inspection_start",
+    "inspection_end", "time_zone", "tag", "agency", "agency_id", "promo_type", "sold_on",
+    "sold_method", "sold_price", "first_seen_at", "last_seen_at",
+)  # fmt: skip
 
 
 def listing_row(item: Listing, seen_at: datetime) -> tuple[Any, ...]:
@@ -83,29 +119,118 @@ def listing_row(item: Listing, seen_at: datetime) -> tuple[Any, ...]:
     )  # fmt: skip
 
 
-_LISTING_SEEN_AT = -1
-_LISTING_HISTORY_TEMPLATE = "(%s::bigint, %s::text, %s::text, %s::bigint, %s::bigint, %s::timestamptz)"
+def _json_value(value: Any) -> str:
+    if isinstance(value, date):  # datetimes too: ISO 8601 with their offset, read as timestamptz
+        return value.isoformat()
+    raise TypeError(f"no JSON form for a {type(value).__name__} in a listing row")
+
+
+def _rows_json(rows: list[tuple[Any, ...]]) -> str:
+    """Rows as the JSON array of arrays that `upsert_listings` unpacks (floats keep every digit)."""
+    return json.dumps(rows, default=_json_value, allow_nan=False)
 
 
 def write_rows(cur: psycopg2.extensions.cursor, statement: str, writes: list[db.Write]) -> None:
-    """Runs one named statement for a group of rows (the BatchWriter's write function)."""
+    """Runs one named statement for a group of rows (the BatchWriter's write function).
+
+    Listings go in one statement, in listing_id order: their row locks are then taken in the same
+    order by every writer, and they serialise the price history of each listing (the history of a
+    listing is only written while its listing row is locked, so two writers cannot both start an
+    episode). Other statements run row by row in the order given (the writer's key order).
+    """
     if statement == "upsert_listings":
-        # One row per listing id in a statement: ON CONFLICT cannot touch a row twice.
-        rows = list({w.params[0]: w.params for w in writes}.values())
-        psycopg2.extras.execute_values(cur, db.query("upsert_listings"), rows, page_size=len(rows))
-        history = [
-            (row[0], row[1], row[17], row[18], row[19], row[_LISTING_SEEN_AT]) for row in rows if row[17]
-        ]
-        if history:
-            psycopg2.extras.execute_values(
-                cur,
-                db.query("record_price_history"),
-                history,
-                template=_LISTING_HISTORY_TEMPLATE,
-                page_size=len(history),
-            )
+        # One row per listing id in a statement (ON CONFLICT cannot touch a row twice): the last
+        # sighting wins. Sorted by id: the lock order.
+        latest = {w.params[0]: w.params for w in writes}
+        ids = sorted(latest)
+        cur.execute(db.query("upsert_listings"), {"rows": _rows_json([latest[i] for i in ids])})
+        cur.execute(db.query("record_price_history"), {"listing_ids": ids})
     else:
         psycopg2.extras.execute_batch(cur, db.query(statement), [w.params[0] for w in writes])
+
+
+def profile_writes(profile: SuburbProfile, seen_at: datetime, url: str | None = None) -> list[db.Write]:
+    """A suburb profile as rows: the locality (with its boundary), the day's profile and market
+    snapshots, the yearly sales series, and the schools with their links to the locality."""
+    slug = profile.slug
+    # The snapshot's day is the locality's own calendar day, not UTC's.
+    day: date = seen_at.astimezone(time_zone(profile.state, profile.postcode)).date()
+
+    def write(statement: str, params: dict[str, Any], key: tuple[Any, ...]) -> db.Write:
+        return db.Write(statement, (params,), slug, url, key)
+
+    writes = [
+        write(
+            "upsert_locality",
+            {
+                "slug": slug, "name": profile.name, "state": profile.state, "postcode": profile.postcode,
+                "status": "active", "crawled_at": None,
+                "boundary": None if profile.boundary is None else _json(profile.boundary),
+            },
+            (slug,),
+        ),
+        write(
+            "upsert_suburb_profile",
+            {
+                **profile.model_dump(include={"region", "area", "population", "owner_occupier_share",
+                                              "renter_share", "married_share", "single_share",
+                                              "most_common_age_bracket"}),
+                "locality_slug": slug, "snapshot_on": day,
+                "surrounding_slugs": list(profile.surrounding_slugs), "captured_at": seen_at,
+            },
+            (slug, day),
+        ),
+    ]  # fmt: skip
+    for row in profile.market:
+        category, bedrooms = row.property_category, row.bedrooms
+        params = {
+            **row.model_dump(exclude={"sales_growth"}),
+            "locality_slug": slug,
+            "snapshot_on": day,
+            "captured_at": seen_at,
+        }
+        writes.append(write("upsert_suburb_market", params, (slug, day, category, bedrooms)))
+        for growth in row.sales_growth:
+            params = {
+                **growth.model_dump(),
+                "locality_slug": slug,
+                "property_category": row.property_category,
+                "bedrooms": row.bedrooms,
+                "observed_on": day,
+                "captured_at": seen_at,
+            }
+            writes.append(
+                write("upsert_suburb_sales_growth", params, (slug, category, bedrooms, growth.year))
+            )
+    for school in profile.schools:
+        params = {**school.model_dump(), "seen_at": seen_at}
+        writes.append(write("upsert_school", params, (school.acara_id,)))
+        link = {"locality_slug": slug, "acara_id": school.acara_id, "seen_at": seen_at}
+        writes.append(write("link_locality_school", link, (slug, school.acara_id)))
+    return writes
+
+
+#: The order in which a batch writes its statements: parents before the rows that refer to them
+#: (listings and profiles refer to their locality, links to their school).
+STATEMENT_ORDER = (
+    "upsert_locality",
+    "upsert_listings",
+    "upsert_suburb_profile",
+    "upsert_suburb_market",
+    "upsert_suburb_sales_growth",
+    "upsert_school",
+    "link_locality_school",
+)
+
+
+def rejected_raw(write: db.Write) -> Any:
+    """A refused row as JSON for rejected_item: named fields, so it can be read and replayed."""
+    first = write.params[0] if write.params else None
+    if isinstance(first, dict):
+        return _plain(first)
+    if write.statement == "upsert_listings" and len(write.params) == len(LISTING_COLUMNS):
+        return dict(zip(LISTING_COLUMNS, _plain(write.params), strict=True))
+    return _plain(list(write.params))
 
 
 class PostgresPipeline:
@@ -123,6 +248,7 @@ class PostgresPipeline:
         self.target = target
         self.batch_size = crawler.settings.getint("NEWHOMIE_DB_BATCH_SIZE", 500)
         self.flush_seconds = crawler.settings.getfloat("NEWHOMIE_DB_FLUSH_SECONDS", 5.0)
+        self.base_url = (crawler.settings.get("DOMAIN_BASE_URL") or "https://www.domain.com.au").rstrip("/")
         self.run_id: int | None = None
         self.writer: db.BatchWriter | None = None
 
@@ -171,8 +297,7 @@ class PostgresPipeline:
             self._reject,
             batch_size=self.batch_size,
             flush_seconds=self.flush_seconds,
-            # A listing refers to its locality, and errors and rejects to the run.
-            statement_order=["upsert_locality", "upsert_listings"],
+            statement_order=STATEMENT_ORDER,
         )
 
     def process_item(self, item: Any) -> Any:
@@ -184,10 +309,14 @@ class PostgresPipeline:
         now = datetime.now(UTC)
         if isinstance(item, Listing):
             self.stats.inc_value(f"newhomie/items/listing/{item.listing_type}")
-            return [db.Write("upsert_listings", listing_row(item, now), item.locality_slug, item.url)]
+            row = listing_row(item, now)
+            return [db.Write("upsert_listings", row, item.locality_slug, item.url, (item.listing_id,))]
         if isinstance(item, LocalityVisit):
-            params = {**item.model_dump(), "crawled_at": item.crawled_at}
-            return [db.Write("upsert_locality", (params,), item.slug)]
+            params = {**item.model_dump(), "crawled_at": item.crawled_at, "boundary": None}
+            return [db.Write("upsert_locality", (params,), item.slug, key=(item.slug,))]
+        if isinstance(item, SuburbProfile):
+            self.stats.inc_value("newhomie/items/suburb_profile")
+            return profile_writes(item, now, f"{self.base_url}/suburb-profile/{item.slug}")
         if isinstance(item, CrawlError):
             params = {**item.model_dump(), "run_id": self.run_id}
             return [db.Write("insert_crawl_error", (params,), item.locality, item.url)]
@@ -203,7 +332,6 @@ class PostgresPipeline:
         """A row the database refused: kept in rejected_item with the reason, and logged."""
         self.stats.inc_value("newhomie/db/rows_rejected")
         logger.warning("database refused a row (%s): %s; kept in rejected_item", write.describe(), reason)
-        raw = write.params[0] if isinstance(write.params[0], dict) else list(write.params)
         cur.execute(
             db.query("insert_rejected_item"),
             {
@@ -211,7 +339,7 @@ class PostgresPipeline:
                 "kind": write.statement,
                 "locality": write.locality,
                 "url": write.url,
-                "raw": _json(raw),
+                "raw": _json(rejected_raw(write)),
                 "reason": reason,
             },
         )
@@ -220,7 +348,7 @@ class PostgresPipeline:
         if self.writer is None:
             return
         writer_stats = await asyncio.to_thread(self.writer.close)
-        for name in ("batches", "rows_written", "rows_rejected", "retried_batches"):
+        for name in ("batches", "rows_written", "rows_rejected", "retried_batches", "rolled_back_batches"):
             self.stats.set_value(f"newhomie/db/{name}", getattr(writer_stats, name))
         self.stats.set_value("newhomie/db/write_seconds", round(writer_stats.seconds, 3))
 
@@ -238,3 +366,118 @@ class PostgresPipeline:
                 )
         finally:
             conn.close()
+
+
+# --- Renormalising stored prices ----------------------------------------------------------------
+
+
+@dataclass
+class RenormaliseReport:
+    """What `renormalise` looked at and what it changed (or would change, on a dry run)."""
+
+    listings_checked: int = 0
+    listings_changed: int = 0
+    history_checked: int = 0
+    history_changed: int = 0
+    dry_run: bool = False
+
+    def describe(self) -> str:
+        verb = "would change" if self.dry_run else "changed"
+        return (
+            f"{self.listings_checked} listings checked, {self.listings_changed} {verb}; "
+            f"{self.history_checked} price history rows checked, {self.history_changed} {verb}"
+        )
+
+
+def _price_pair(price: Price | None) -> tuple[int | None, int | None]:
+    return (None, None) if price is None else (price.low, price.high)
+
+
+def _renormalised_chunk(
+    listings: list[tuple[Any, ...]], history: list[tuple[Any, ...]]
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The listing and history rows of one chunk whose normalised prices differ from today's parser's.
+
+    A listing's price follows its current text, as the upsert does. Its sold price is the one exact
+    price of its latest sold-type text that gives one: the upsert keeps an old sold price when a new
+    text gives none, and every sold-type text is in the history.
+    """
+    history_changes = []
+    sold_texts: dict[int, list[str]] = {}
+    for row_id, listing_id, listing_type, text, low, high in history:
+        pair = _price_pair(normalise_price(listing_type, text))
+        if pair != (low, high):
+            history_changes.append((row_id, text, *pair))
+        if listing_type == "sold":
+            sold_texts.setdefault(listing_id, []).append(text)  # oldest first (ordered by id)
+    listing_changes = []
+    for listing_id, listing_type, text, low, high, sold_price in listings:
+        price = normalise_price(listing_type, text)
+        new_sold = None
+        if listing_type == "sold":
+            texts = [text] if text else []
+            texts += reversed(sold_texts.get(listing_id, []))
+            new_sold = next((s for t in texts if (s := exact_sold_price(normalise_price("sold", t)))), None)
+        new = (*_price_pair(price), new_sold if listing_type == "sold" else sold_price)
+        if new != (low, high, sold_price):
+            listing_changes.append((listing_id, text, *new))
+    return listing_changes, history_changes
+
+
+def renormalise(url: str, *, chunk_size: int = 2000, dry_run: bool = False) -> RenormaliseReport:
+    """Re-run the price normaliser over every stored price text; fix listings and their history.
+
+    Works in chunks of listings, each its own short transaction that locks its listings in id order
+    (as the crawl's writer does), so it can run while a crawl writes. Rows whose text changed since
+    they were read are left alone: the crawl wrote them with today's parser anyway.
+    """
+    report = RenormaliseReport(dry_run=dry_run)
+    conn = db.connect(url, application_name="newhomie-renormalise")
+    try:
+        after = 0
+        while True:
+            with db.transaction(conn) as cur:
+                cur.execute(db.query("next_listing_ids"), {"after": after, "limit": chunk_size})
+                ids = [row[0] for row in cur.fetchall()]
+            if not ids:
+                break
+            _renormalise_ids(conn, ids, report, dry_run)
+            after = ids[-1]
+    finally:
+        conn.close()
+    return report
+
+
+def _renormalise_ids(
+    conn: psycopg2.extensions.connection, ids: list[int], report: RenormaliseReport, dry_run: bool
+) -> None:
+    """One chunk in one transaction; run again if the database rolls it back to break a deadlock."""
+    for attempt in range(1, 4):
+        try:
+            with db.transaction(conn) as cur:
+                cur.execute(db.query("lock_listing_prices"), {"ids": ids})
+                listings = cur.fetchall()
+                cur.execute(db.query("select_history_prices"), {"ids": ids})
+                history = cur.fetchall()
+                listing_changes, history_changes = _renormalised_chunk(listings, history)
+                changed = [len(listing_changes), len(history_changes)]
+                if dry_run:
+                    conn.rollback()
+                else:
+                    for index, (name, rows) in enumerate(
+                        [("renormalise_listing_prices", listing_changes),
+                         ("renormalise_history_prices", history_changes)]
+                    ):  # fmt: skip
+                        if rows:
+                            # One statement, so rowcount counts the rows really changed.
+                            psycopg2.extras.execute_values(cur, db.query(name), rows, page_size=len(rows))
+                            changed[index] = cur.rowcount
+            break
+        except psycopg2.extensions.TransactionRollbackError:
+            if attempt == 3:
+                raise
+            time.sleep(0.1 * attempt)
+    report.listings_checked += len(listings)
+    report.history_checked += len(history)
+    report.listings_changed += changed[0]
+    report.history_changed += changed[1]
