@@ -31,6 +31,7 @@ typecheck: setup
 bench: setup
 	$(PY) benchmarks/bench_prices.py
 	$(PY) benchmarks/bench_pages.py
+	$(PY) benchmarks/bench_upsert.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -34,7 +34,8 @@ sys.path.insert(0, str(ROOT))
 from newhomie import db  # noqa: E402
 from newhomie.items import Listing  # noqa: E402
 from newhomie.localities import time_zone  # noqa: E402
-from newhomie.pipelines import STATEMENT_ORDER, listing_row, normalise_price, write_rows  # noqa: E402
+from newhomie.prices import normalise_price  # noqa: E402
+from newhomie.rows import STATEMENT_ORDER, listing_row, write_rows  # noqa: E402
 
 STATES = [("VIC", "3"), ("NSW", "2"), ("QLD", "4"), ("WA", "6"), ("SA", "5"), ("TAS", "7")]
 STREETS = ["Potter Street", "Foster Street", "Rodwell Street", "Lonsdale Street", "Princes Highway"]

@@ -21,6 +21,7 @@ from typing import Any
 import psycopg2
 
 from newhomie import db
+from newhomie.renormalise import renormalise
 
 
 def format_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], max_width: int = 60) -> str:
@@ -63,38 +64,21 @@ def cmd_db_url(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    target = db.database_target()
-    conn = db.connect(target.url)
-    try:
-        applied = db.migrate(conn)
-    finally:
-        conn.close()
+    target, applied = db.ready_database()
     print(f"{target.describe()}: applied {len(applied)} migration(s) {', '.join(applied)}".rstrip())
     return 0
 
 
 def cmd_renormalise(args: argparse.Namespace) -> int:
     """A better price parser repairs the stored rows (listings and their history) without a crawl."""
-    from newhomie.pipelines import renormalise  # Scrapy is imported only by the commands that need it
-
-    target = db.database_target()
-    conn = db.connect(target.url)
-    try:
-        db.migrate(conn)
-    finally:
-        conn.close()
+    target, _ = db.ready_database()
     report = renormalise(target.url, chunk_size=args.chunk_size, dry_run=args.dry_run)
     print(f"renormalise{' (dry run)' if args.dry_run else ''}: {report.describe()}")
     return 0
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
-    target = db.database_target()
-    conn = db.connect(target.url)
-    try:
-        db.migrate(conn)
-    finally:
-        conn.close()
+    target, _ = db.ready_database()
     print(run_sql(target.url, args.statement))
     return 0
 

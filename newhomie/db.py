@@ -178,6 +178,16 @@ def migrate(conn: psycopg2.extensions.connection, migrations: Sequence[Migration
     return applied_now
 
 
+def ready_database() -> tuple[DatabaseTarget, list[str]]:
+    """The database in use, reachable and with its schema current; and the migrations applied now."""
+    target = database_target()
+    conn = connect(target.url)
+    try:
+        return target, migrate(conn)
+    finally:
+        conn.close()
+
+
 # --- Named queries ------------------------------------------------------------------------------
 
 _QUERY_NAME = re.compile(r"^--\s*name:\s*([a-z_][a-z0-9_]*)\s*$", re.MULTILINE)

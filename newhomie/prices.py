@@ -567,3 +567,16 @@ def is_no_price_phrase(text: str | None) -> bool:
     if any(t.cur or t.mult is not None or t.grouped for t in live):
         return False
     return not live or bool(_NO_PRICE_RE.search(s))
+
+
+def normalise_price(listing_type: str, text: str | None) -> Price | None:
+    """The price a listing's text gives: rent in dollars a week, sale and sold in dollars."""
+    parse = parse_rent_price if listing_type == "rent" else parse_sale_price
+    return parse(text)
+
+
+def exact_sold_price(price: Price | None) -> int | None:
+    """A sold listing's price: only one exact figure is a price it sold for, never a range."""
+    if price is None or price.low is None or price.low != price.high:
+        return None
+    return price.low

@@ -16,14 +16,9 @@ from scrapy.utils.test import get_crawler
 from newhomie import db
 from newhomie.items import Listing, LocalityVisit, SuburbProfile
 from newhomie.pages import parse_suburb_profile
-from newhomie.pipelines import (
-    STATEMENT_ORDER,
-    PostgresPipeline,
-    PriceNormalisationPipeline,
-    listing_row,
-    normalise_price,
-    write_rows,
-)
+from newhomie.pipelines import PostgresPipeline, PriceNormalisationPipeline
+from newhomie.prices import normalise_price
+from newhomie.rows import STATEMENT_ORDER, listing_row, write_rows
 
 MELBOURNE = ZoneInfo("Australia/Melbourne")
 FIXTURES = Path(__file__).parent / "fixtures"

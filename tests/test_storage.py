@@ -16,7 +16,8 @@ import pytest
 
 from newhomie import __main__ as cli
 from newhomie import db
-from newhomie.pipelines import LISTING_COLUMNS, listing_row, profile_writes, renormalise
+from newhomie.renormalise import renormalise
+from newhomie.rows import LISTING_COLUMNS, listing_row, profile_writes
 from tests.storage import (
     DANDENONG,
     Crawl,

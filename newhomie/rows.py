@@ -1,0 +1,167 @@
+"""How items become rows: the parameters of the named statements in `sql/queries/`, and the
+BatchWriter's write function that runs them."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+import psycopg2.extensions
+import psycopg2.extras
+
+from newhomie import db
+from newhomie.items import Listing, SuburbProfile
+from newhomie.localities import time_zone
+
+
+def as_json(value: Any) -> psycopg2.extras.Json:
+    return psycopg2.extras.Json(value, dumps=lambda v: json.dumps(v, default=str))
+
+
+def _plain(value: Any) -> Any:
+    """A statement's parameter as plain JSON-able data (a Json wrapper gives back what it wraps)."""
+    if isinstance(value, psycopg2.extras.Json):
+        return value.adapted
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+#: The columns of `upsert_listings`' INSERT, in order: the names of a listing row's values.
+LISTING_COLUMNS = (
+    "listing_id", "listing_type", "locality_slug", "url", "street", "suburb", "state", "postcode",
+    "lat", "lng", "beds", "baths", "parking", "property_type", "land_area_m2", "is_rural",
+    "is_retirement", "price_text", "price_low", "price_high", "auction_at", "inspection_start",
+    "inspection_end", "time_zone", "tag", "agency", "agency_id", "promo_type", "sold_on",
+    "sold_method", "sold_price", "first_seen_at", "last_seen_at",
+)  # fmt: skip
+
+
+def listing_row(item: Listing, seen_at: datetime) -> tuple[Any, ...]:
+    """The item as a row of `upsert_listings` (the column order of its INSERT)."""
+    return (
+        item.listing_id, item.listing_type, item.locality_slug, item.url, item.street, item.suburb,
+        item.state, item.postcode, item.lat, item.lng, item.beds, item.baths, item.parking,
+        item.property_type, item.land_area_m2, item.is_rural, item.is_retirement,
+        item.price_text, item.price_low, item.price_high, item.auction_at, item.inspection_start,
+        item.inspection_end, time_zone(item.state, item.postcode).key, item.tag, item.agency,
+        item.agency_id, item.promo_type, item.sold_on, item.sold_method, item.sold_price,
+        seen_at, seen_at,
+    )  # fmt: skip
+
+
+def _json_value(value: Any) -> str:
+    if isinstance(value, date):  # datetimes too: ISO 8601 with their offset, read as timestamptz
+        return value.isoformat()
+    raise TypeError(f"no JSON form for a {type(value).__name__} in a listing row")
+
+
+def _rows_json(rows: list[tuple[Any, ...]]) -> str:
+    """Rows as the JSON array of arrays that `upsert_listings` unpacks (floats keep every digit)."""
+    return json.dumps(rows, default=_json_value, allow_nan=False)
+
+
+def write_rows(cur: psycopg2.extensions.cursor, statement: str, writes: list[db.Write]) -> None:
+    """Runs one named statement for a group of rows (the BatchWriter's write function).
+
+    Listings go in one statement, in listing_id order: their row locks are then taken in the same
+    order by every writer, and they serialise the price history of each listing (the history of a
+    listing is only written while its listing row is locked, so two writers cannot both start an
+    episode). Other statements run row by row in the order given (the writer's key order).
+    """
+    if statement == "upsert_listings":
+        # One row per listing id in a statement (ON CONFLICT cannot touch a row twice): the last
+        # sighting wins. Sorted by id: the lock order.
+        latest = {w.params[0]: w.params for w in writes}
+        ids = sorted(latest)
+        cur.execute(db.query("upsert_listings"), {"rows": _rows_json([latest[i] for i in ids])})
+        cur.execute(db.query("record_price_history"), {"listing_ids": ids})
+    else:
+        psycopg2.extras.execute_batch(cur, db.query(statement), [w.params[0] for w in writes])
+
+
+def profile_writes(profile: SuburbProfile, seen_at: datetime, url: str | None = None) -> list[db.Write]:
+    """A suburb profile as rows: the locality (with its boundary), the day's profile and market
+    snapshots, the yearly sales series, and the schools with their links to the locality."""
+    slug = profile.slug
+    # The snapshot's day is the locality's own calendar day, not UTC's.
+    day: date = seen_at.astimezone(time_zone(profile.state, profile.postcode)).date()
+
+    def write(statement: str, params: dict[str, Any], key: tuple[Any, ...]) -> db.Write:
+        return db.Write(statement, (params,), slug, url, key)
+
+    writes = [
+        write(
+            "upsert_locality",
+            {
+                "slug": slug, "name": profile.name, "state": profile.state, "postcode": profile.postcode,
+                "status": "active", "crawled_at": None,
+                "boundary": None if profile.boundary is None else as_json(profile.boundary),
+            },
+            (slug,),
+        ),
+        write(
+            "upsert_suburb_profile",
+            {
+                **profile.model_dump(include={"region", "area", "population", "owner_occupier_share",
+                                              "renter_share", "married_share", "single_share",
+                                              "most_common_age_bracket"}),
+                "locality_slug": slug, "snapshot_on": day,
+                "surrounding_slugs": list(profile.surrounding_slugs), "captured_at": seen_at,
+            },
+            (slug, day),
+        ),
+    ]  # fmt: skip
+    for row in profile.market:
+        category, bedrooms = row.property_category, row.bedrooms
+        params = {
+            **row.model_dump(exclude={"sales_growth"}),
+            "locality_slug": slug,
+            "snapshot_on": day,
+            "captured_at": seen_at,
+        }
+        writes.append(write("upsert_suburb_market", params, (slug, day, category, bedrooms)))
+        for growth in row.sales_growth:
+            params = {
+                **growth.model_dump(),
+                "locality_slug": slug,
+                "property_category": row.property_category,
+                "bedrooms": row.bedrooms,
+                "observed_on": day,
+                "captured_at": seen_at,
+            }
+            writes.append(
+                write("upsert_suburb_sales_growth", params, (slug, category, bedrooms, growth.year))
+            )
+    for school in profile.schools:
+        params = {**school.model_dump(), "seen_at": seen_at}
+        writes.append(write("upsert_school", params, (school.acara_id,)))
+        link = {"locality_slug": slug, "acara_id": school.acara_id, "seen_at": seen_at}
+        writes.append(write("link_locality_school", link, (slug, school.acara_id)))
+    return writes
+
+
+#: The order in which a batch writes its statements: parents before the rows that refer to them
+#: (listings and profiles refer to their locality, links to their school).
+STATEMENT_ORDER = (
+    "upsert_locality",
+    "upsert_listings",
+    "upsert_suburb_profile",
+    "upsert_suburb_market",
+    "upsert_suburb_sales_growth",
+    "upsert_school",
+    "link_locality_school",
+)
+
+
+def rejected_raw(write: db.Write) -> Any:
+    """A refused row as JSON for rejected_item: named fields, so it can be read and replayed."""
+    first = write.params[0] if write.params else None
+    if isinstance(first, dict):
+        return _plain(first)
+    if write.statement == "upsert_listings" and len(write.params) == len(LISTING_COLUMNS):
+        return dict(zip(LISTING_COLUMNS, _plain(write.params), strict=True))
+    return _plain(list(write.params))
