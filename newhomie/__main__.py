@@ -84,15 +84,9 @@ def cmd_sql(args: argparse.Namespace) -> int:
 
 
 DEMO_SUMMARY_SQL = """
-SELECT l.name || ' ' || l.state || ' ' || l.postcode AS locality, l.status,
-       count(*) FILTER (WHERE x.listing_type = 'sale') AS sale,
-       count(*) FILTER (WHERE x.listing_type = 'rent') AS rent,
-       percentile_disc(0.5) WITHIN GROUP (ORDER BY x.price_low)
-           FILTER (WHERE x.listing_type = 'sale') AS median_sale_low,
-       percentile_disc(0.5) WITHIN GROUP (ORDER BY x.price_low)
-           FILTER (WHERE x.listing_type = 'rent') AS median_weekly_rent
-FROM locality l LEFT JOIN listing x ON x.locality_slug = l.slug
-GROUP BY l.slug ORDER BY l.slug
+SELECT name, state, postcode, status, sale_listings, rent_listings, median_asking_price,
+       median_weekly_rent, gross_rental_yield_pct
+FROM locality_summary ORDER BY slug
 """
 DEMO_ROWS_SQL = """
 SELECT listing_id, listing_type, street, suburb, beds, price_text, price_low, price_high,
