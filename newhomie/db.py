@@ -15,7 +15,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -268,7 +268,6 @@ class BatchStats:
     #: run again; the lock order makes this 0 between crawls, it is the safety net for other writers.
     rolled_back_batches: int = 0
     seconds: float = 0.0
-    errors: list[str] = field(default_factory=list)
 
 
 WriteFn = Callable[[psycopg2.extensions.cursor, str, list[Write]], None]

@@ -214,6 +214,8 @@ class SuburbProfile(BaseItem):
     schools: list[School]
     boundary: Annotated[dict[str, Any] | None, BeforeValidator(_geojson)]
     surrounding_slugs: list[Slug]
+    #: The page it was read from.
+    url: Url | None = None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -792,6 +792,7 @@ def parse_suburb_profile(text: str, url: str | None = None) -> SuburbProfile:
             schools=[_school(apollo, school) for school in _deref_list(apollo, suburb.get("schools"))],
             boundary=_boundary(apollo, suburb, f"{APOLLO_STATE}.{suburb_key}", url),
             surrounding_slugs=_surrounding_slugs(apollo, suburb, location),
+            url=url,
         )
     except ValidationError as exc:
         name, message = _validation_problem(exc)

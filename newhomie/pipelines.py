@@ -79,7 +79,6 @@ class PostgresPipeline:
         self.target = target
         self.batch_size = crawler.settings.getint("NEWHOMIE_DB_BATCH_SIZE", 500)
         self.flush_seconds = crawler.settings.getfloat("NEWHOMIE_DB_FLUSH_SECONDS", 5.0)
-        self.base_url = (crawler.settings.get("DOMAIN_BASE_URL") or "https://www.domain.com.au").rstrip("/")
         self.run_id: int | None = None
         self.writer: db.BatchWriter | None = None
 
@@ -142,7 +141,7 @@ class PostgresPipeline:
             return [db.Write("upsert_locality", (params,), item.slug, key=(item.slug,))]
         if isinstance(item, SuburbProfile):
             self.stats.inc_value("newhomie/items/suburb_profile")
-            return profile_writes(item, now, f"{self.base_url}/suburb-profile/{item.slug}")
+            return profile_writes(item, now)
         if isinstance(item, CrawlError):
             params = {**item.model_dump(), "run_id": self.run_id}
             return [db.Write("insert_crawl_error", (params,), item.locality, item.url)]

@@ -83,7 +83,7 @@ def write_rows(cur: psycopg2.extensions.cursor, statement: str, writes: list[db.
         psycopg2.extras.execute_batch(cur, db.query(statement), [w.params[0] for w in writes])
 
 
-def profile_writes(profile: SuburbProfile, seen_at: datetime, url: str | None = None) -> list[db.Write]:
+def profile_writes(profile: SuburbProfile, seen_at: datetime) -> list[db.Write]:
     """A suburb profile as rows: the locality (with its boundary), the day's profile and market
     snapshots, the yearly sales series, and the schools with their links to the locality."""
     slug = profile.slug
@@ -91,7 +91,7 @@ def profile_writes(profile: SuburbProfile, seen_at: datetime, url: str | None = 
     day: date = seen_at.astimezone(time_zone(profile.state, profile.postcode)).date()
 
     def write(statement: str, params: dict[str, Any], key: tuple[Any, ...]) -> db.Write:
-        return db.Write(statement, (params,), slug, url, key)
+        return db.Write(statement, (params,), slug, profile.url, key)
 
     writes = [
         write(

@@ -685,6 +685,7 @@ def test_real_suburb_profile(folder: Path) -> None:
         "3175",
     )
     assert (profile.region, profile.area) == ("Melbourne Region", "Dandenong - Greater Area")
+    assert profile.url == PROFILE_URL  # where it was read from, for errors and rejected rows
     assert profile.population == 29911
     assert profile.owner_occupier_share == pytest.approx(0.4193036)
     assert profile.renter_share == pytest.approx(0.5806964)
