@@ -3,6 +3,8 @@
 python -m newhomie db-url            the database URL in use (password masked unless --show-password)
 python -m newhomie migrate           apply the schema's migrations now
 python -m newhomie sql "select ..."  run a query and print a readable table
+python -m newhomie localities list   the bundled localities (filters: --state --postcodes --shard --limit);
+                                     also `count`, and `load` into the database
 python -m newhomie renormalise       re-run the price normaliser over the stored price texts
 python -m newhomie demo              crawl the local copy of the site and show what landed
 """
@@ -21,6 +23,7 @@ from typing import Any
 import psycopg2
 
 from newhomie import db
+from newhomie.catalog import Selection, load_catalog, load_into_db, select
 from newhomie.renormalise import renormalise
 
 
@@ -80,6 +83,38 @@ def cmd_renormalise(args: argparse.Namespace) -> int:
 def cmd_sql(args: argparse.Namespace) -> int:
     target, _ = db.ready_database()
     print(run_sql(target.url, args.statement))
+    return 0
+
+
+def cmd_localities(args: argparse.Namespace) -> int:
+    """The bundled locality list, filtered: listed (in the spider's `-a localities=` form), counted, or
+    loaded into the `locality` table."""
+    try:
+        selection = Selection.parse(state=args.state, postcodes=args.postcodes, shard=args.shard,
+                                    limit=args.limit)  # fmt: skip
+    except ValueError as exc:
+        print(f"newhomie localities: {exc}", file=sys.stderr)
+        return 2
+    chosen = select(load_catalog(), selection)
+    if args.action == "count":
+        print(len(chosen))
+    elif args.action == "list":
+        try:
+            sys.stdout.write("".join(f"{locality}\n" for locality in chosen))
+            sys.stdout.flush()
+        except BrokenPipeError:
+            # The reader stopped early (`| head`). Python's documented remedy: point stdout at
+            # /dev/null so the flush at exit does not fail again; the exit status says it was cut.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 1
+    else:
+        target, _ = db.ready_database()
+        conn = db.connect(target.url, application_name="newhomie-localities")
+        try:
+            added = load_into_db(conn, chosen)
+        finally:
+            conn.close()
+        print(f"{target.describe()}: {added} new localities of {len(chosen)} selected")
     return 0
 
 
@@ -150,6 +185,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("sql", help="run a query and print a table")
     p.add_argument("statement")
     p.set_defaults(func=cmd_sql)
+    p = commands.add_parser("localities", help="list, count or load the bundled localities")
+    p.add_argument("action", choices=("list", "count", "load"))
+    p.add_argument("--state", help="e.g. VIC")
+    p.add_argument("--postcodes", help="e.g. 3000-3207, or 3000-3207,4000-4999")
+    p.add_argument("--shard", help="K/N: the K-th of N shards, e.g. 3/90")
+    p.add_argument("--limit", help="at most this many, the first in the list's order")
+    p.set_defaults(func=cmd_localities)
     p = commands.add_parser("renormalise", help="re-run the price normaliser over stored price texts")
     p.add_argument("--dry-run", action="store_true", help="count what would change, change nothing")
     p.add_argument("--chunk-size", type=int, default=2000, help="listings per transaction")

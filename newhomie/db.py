@@ -297,8 +297,11 @@ class BatchWriter:
         flush_seconds: float = 5.0,
         statement_order: Sequence[str] = (),
         max_attempts: int = 3,
+        on_batch: Callable[[int, int, float], None] | None = None,
     ) -> None:
         self.url = url
+        #: Called from the writer thread after each batch with (rows written, rows rejected, seconds).
+        self.on_batch = on_batch
         self.max_attempts = max_attempts
         self.statement_order = list(statement_order)
         self.write = write
@@ -361,6 +364,7 @@ class BatchWriter:
 
     def _flush(self, batch: list[Write]) -> None:
         started = time.perf_counter()
+        rows_before, rejected_before = self.stats.rows_written, self.stats.rows_rejected
         batch = sorted(batch, key=self._lock_order)  # stable: rows of one key keep their order
         by_statement: dict[str, list[Write]] = {}
         for write in batch:
@@ -392,7 +396,14 @@ class BatchWriter:
                 self._flush_one_by_one(batch)
                 break
         self.stats.batches += 1
-        self.stats.seconds += time.perf_counter() - started
+        seconds = time.perf_counter() - started
+        self.stats.seconds += seconds
+        if self.on_batch is not None:
+            written, rejected = (
+                self.stats.rows_written - rows_before,
+                self.stats.rows_rejected - rejected_before,
+            )
+            self.on_batch(written, rejected, seconds)
 
     def _statement_rank(self, write: Write) -> int:
         """Statements named in `statement_order` go first, in that order (parents before children)."""

@@ -234,6 +234,21 @@ class LocalityVisit(BaseItem):
     crawled_at: AwareDatetime
 
 
+class LocalityOutcome(BaseItem):
+    """How one attempt at a locality ended, within a crawl (see `locality_crawl`)."""
+
+    crawl_key: NonEmpty
+    slug: Slug
+    locality: NonEmpty
+    status: Literal["done", "not_found", "failed"]
+    attempt: int = Field(ge=1)
+    started_at: AwareDatetime
+    finished_at: AwareDatetime
+    pages: int = Field(ge=0)
+    listings: int = Field(ge=0)
+    errors: int = Field(ge=0)
+
+
 class CrawlError(BaseItem):
     """A page that could not be read or fetched, with the locality and URL it concerns."""
 

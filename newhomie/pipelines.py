@@ -17,7 +17,8 @@ from scrapy.settings import BaseSettings
 from scrapy.statscollectors import StatsCollector
 
 from newhomie import db
-from newhomie.items import CrawlError, Listing, LocalityVisit, RejectedEntry, SuburbProfile
+from newhomie import signals as signals_
+from newhomie.items import CrawlError, Listing, LocalityOutcome, LocalityVisit, RejectedEntry, SuburbProfile
 from newhomie.preflight import PreflightError
 from newhomie.prices import exact_sold_price, is_no_price_phrase, normalise_price
 from newhomie.rows import STATEMENT_ORDER, as_json, listing_row, profile_writes, rejected_raw, write_rows
@@ -110,7 +111,12 @@ class PostgresPipeline:
             with db.transaction(conn) as cur:
                 cur.execute(
                     db.query("start_crawl_run"),
-                    {"spider": getattr(spider, "name", "?"), "arguments": as_json(arguments)},
+                    {
+                        "spider": getattr(spider, "name", "?"),
+                        "arguments": as_json(arguments),
+                        "crawl_key": getattr(spider, "crawl_key", None),
+                        "shard": getattr(spider, "shard", None),
+                    },
                 )
                 self.run_id = cur.fetchone()[0]
         finally:
@@ -123,7 +129,20 @@ class PostgresPipeline:
             batch_size=self.batch_size,
             flush_seconds=self.flush_seconds,
             statement_order=STATEMENT_ORDER,
+            on_batch=self._batch_written,
         )
+
+    def _batch_written(self, rows: int, rejected: int, seconds: float) -> None:
+        """From the writer thread: live counts, and the signal, sent from the reactor's thread."""
+        from twisted.internet import reactor
+
+        def announce() -> None:
+            self.stats.inc_value("newhomie/db/live_rows_written", rows)
+            self.crawler.signals.send_catch_log(
+                signals_.db_batch_written, rows=rows, rejected=rejected, seconds=seconds
+            )
+
+        reactor.callFromThread(announce)
 
     def process_item(self, item: Any) -> Any:
         assert self.writer is not None
@@ -142,6 +161,9 @@ class PostgresPipeline:
         if isinstance(item, SuburbProfile):
             self.stats.inc_value("newhomie/items/suburb_profile")
             return profile_writes(item, now)
+        if isinstance(item, LocalityOutcome):
+            params = {**item.model_dump(), "locality_slug": item.slug, "run_id": self.run_id}
+            return [db.Write("upsert_locality_crawl", (params,), item.slug, key=(item.crawl_key, item.slug))]
         if isinstance(item, CrawlError):
             params = {**item.model_dump(), "run_id": self.run_id}
             return [db.Write("insert_crawl_error", (params,), item.locality, item.url)]
@@ -182,12 +204,22 @@ class PostgresPipeline:
         if self.run_id is None:
             return
         stats = dict(self.stats.get_stats())
+        # Left in the stats by newhomie.summary.RunSummary, whose handler runs before this one.
+        summary = stats.pop("newhomie/summary", None)
+        healthy = stats.get("newhomie/health/healthy")
         conn = db.connect(self.target.url)
         try:
             with db.transaction(conn) as cur:
                 cur.execute(
                     db.query("finish_crawl_run"),
-                    {"run_id": self.run_id, "status": reason, "stats": as_json(stats)},
+                    {
+                        "run_id": self.run_id,
+                        "status": reason,
+                        "stats": as_json(stats),
+                        "summary": as_json(summary) if summary is not None else None,
+                        "health": None if healthy is None else ("healthy" if healthy else "unhealthy"),
+                        "health_reasons": as_json(stats.get("newhomie/health/reasons", [])),
+                    },
                 )
         finally:
             conn.close()

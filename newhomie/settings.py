@@ -19,8 +19,9 @@ DOMAIN_BASE_URL = os.environ.get("DOMAIN_BASE_URL", "https://www.domain.com.au")
 # --- Rendering through scrapy-playwright --------------------------------------------------------
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 DOWNLOAD_HANDLERS = {
-    "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
-    "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+    # scrapy-playwright's handler, with a browser that is replaced when it hangs or dies.
+    "http": "newhomie.handler.PlaywrightHandler",
+    "https": "newhomie.handler.PlaywrightHandler",
 }
 ADDONS = {"newhomie.browser.BrowserAddon": 100}
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
@@ -44,11 +45,25 @@ PLAYWRIGHT_LAUNCH_OPTIONS = {
 PLAYWRIGHT_PROCESS_REQUEST_HEADERS = None
 PLAYWRIGHT_ABORT_REQUEST = "newhomie.browser.should_abort_request"
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 45_000  # ms
-PLAYWRIGHT_MAX_CONTEXTS = 2
+# One browser context per locality, closed when the locality ends; how many are open at once is
+# bounded by NEWHOMIE_LOCALITIES_AT_ONCE, not by PLAYWRIGHT_MAX_CONTEXTS (which would make a
+# locality's block retry, in a fresh context, wait for a context that only it can free).
 PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 2
 # How long a page may take to show its __NEXT_DATA__ after navigation (the bot-protection
-# challenge reloads the page once); a page without it by then is treated as blocked.
+# challenge reloads the page once); a page without it by then is treated as blocked. A page that
+# has been complete for NEWHOMIE_BLOCK_SETTLE_SECONDS without it is judged at once.
 NEWHOMIE_NEXT_DATA_TIMEOUT = 20.0  # seconds
+NEWHOMIE_BLOCK_SETTLE_SECONDS = 5.0
+# A page that takes longer than DOWNLOAD_TIMEOUT altogether, or a browser that crashed, gets the
+# browser replaced; the page is tried NEWHOMIE_BROWSER_RETRIES more times.
+NEWHOMIE_BROWSER_RETRIES = 3
+NEWHOMIE_BROWSER_CLOSE_TIMEOUT = 10.0  # seconds for a restart's close before the browser is killed
+
+# --- What is crawled at once --------------------------------------------------------------------
+# Localities in flight at once (each in its own browser context). A locality with no request in
+# flight, while the engine is idle, for NEWHOMIE_STALL_SECONDS is ended as failed (and retried).
+NEWHOMIE_LOCALITIES_AT_ONCE = 2
+NEWHOMIE_STALL_SECONDS = 120.0
 
 # --- Politeness ---------------------------------------------------------------------------------
 # People who crawled this site in production ran at most 3 browsers at once. We stay under that
@@ -66,13 +81,33 @@ DOWNLOAD_TIMEOUT = 90
 RETRY_ENABLED = True
 RETRY_TIMES = 2
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+# A block page (bot protection answered) pauses the whole crawl: NEWHOMIE_BLOCK_BACKOFF seconds,
+# doubled for each block in a row up to NEWHOMIE_BLOCK_BACKOFF_MAX; the page is retried in a fresh
+# browser context up to NEWHOMIE_BLOCK_RETRIES times. A Retry-After header (429, 503, a block page)
+# is honoured up to NEWHOMIE_RETRY_AFTER_MAX seconds.
+NEWHOMIE_BLOCK_BACKOFF = 30.0
+NEWHOMIE_BLOCK_BACKOFF_MAX = 600.0
+NEWHOMIE_BLOCK_RETRIES = 3
+NEWHOMIE_RETRY_AFTER_MAX = 900.0
 COOKIES_ENABLED = False  # cookies live in the browser context, not in Scrapy's jar
 
 # --- Components ---------------------------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
     "newhomie.middlewares.PageContextMiddleware": 50,
+    "newhomie.middlewares.PaceMiddleware": 540,
     "newhomie.middlewares.ChallengeMiddleware": 560,
+    "newhomie.middlewares.BrowserFailureMiddleware": 570,
 }
+EXTENSIONS = {
+    # The run summary and health verdict at close (before the pipeline stores the run's end).
+    "newhomie.summary.RunSummary": 100,
+}
+# A run is unhealthy (logged, stored in crawl_run, and `scrapy crawl` exits 3) when it breaks one of:
+NEWHOMIE_HEALTH_MIN_LISTINGS = 1  # listings in a run that crawled some locality
+NEWHOMIE_HEALTH_MAX_ERROR_RATE = 0.05  # errors per page
+NEWHOMIE_HEALTH_MAX_BLOCK_RATE = 0.10  # block pages per page
+NEWHOMIE_HEALTH_MAX_UNPARSED_PRICE_RATE = 0.05  # price texts that gave no price, per price text
+NEWHOMIE_HEALTH_MAX_FAILED_LOCALITIES = 0.02  # share of the localities crawled that failed
 ITEM_PIPELINES = {
     "newhomie.pipelines.PriceNormalisationPipeline": 300,
     "newhomie.pipelines.PostgresPipeline": 800,

@@ -5,7 +5,8 @@ RETURNING id;
 
 -- name: finish_crawl_run
 UPDATE crawl_run
-SET finished_at = now(), status = %(status)s, stats = %(stats)s
+SET finished_at = now(), status = %(status)s, stats = %(stats)s, summary = %(summary)s,
+    health = %(health)s, health_reasons = %(health_reasons)s
 WHERE id = %(run_id)s;
 
 -- name: upsert_locality
@@ -58,8 +59,3 @@ WHERE crawl_key = %(crawl_key)s AND status IN ('done', 'not_found');
 -- name: missing_localities
 -- Localities the site answered with its 404 page, skipped unless a recheck is asked for.
 SELECT slug FROM locality WHERE status = 'not_found';
-
--- name: record_run_summary
-UPDATE crawl_run
-SET summary = %(summary)s, health = %(health)s, health_reasons = %(health_reasons)s
-WHERE id = %(run_id)s;
