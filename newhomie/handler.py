@@ -69,6 +69,7 @@ class PlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         self.generation = 0
         self._pids: dict[int, set[int]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._closing = False
         crawler.signals.connect(self._on_locality_finished, signal=signals.locality_finished)
         crawler.signals.connect(self._on_restart_requested, signal=signals.browser_restart_requested)
 
@@ -93,8 +94,8 @@ class PlaywrightHandler(ScrapyPlaywrightDownloadHandler):
     async def _browser_gone(self, browser: Browser) -> None:
         """The browser disconnected: crashed, killed, or closed by a restart."""
         self._pids.pop(id(browser), None)
-        if getattr(self, "browser", None) is not browser:
-            return  # an old browser, already replaced
+        if self._closing or getattr(self, "browser", None) is not browser:
+            return  # the crawl's end, or an old browser already replaced
         logger.warning("the browser disconnected (crashed or killed); the next page starts a fresh one")
         self.stats.inc_value("newhomie/browser/disconnected")
         self._forget(browser)
@@ -139,6 +140,10 @@ class PlaywrightHandler(ScrapyPlaywrightDownloadHandler):
                 raise
             # The page task was cancelled mid-way and its page may stay open: only a restart frees it.
             raise PageTimeout(f"no page within {self.page_timeout:.0f} s") from exc
+
+    async def _close(self) -> None:
+        self._closing = True
+        await super()._close()
 
     def _on_restart_requested(self, reason: str, generation: int | None = None) -> None:
         self._spawn(self.restart_browser(reason, generation))

@@ -18,11 +18,9 @@ from __future__ import annotations
 import argparse
 import html
 import json
-import logging
 import math
 import os
 import sys
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -34,8 +32,6 @@ import psycopg2.extras
 
 from newhomie import db
 from newhomie.prices import is_no_price_phrase
-
-logger = logging.getLogger(__name__)
 
 TIME_BUCKETS = 20
 TOP_ERROR_LOCALITIES = 20
@@ -204,12 +200,26 @@ def _mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-def _stats_with_prefix(stats: Mapping[str, Any], prefix: str) -> dict[str, int]:
-    return {
-        key[len(prefix) :]: n
-        for key, value in stats.items()
-        if key.startswith(prefix) and "/" not in key[len(prefix) :] and (n := _int(value)) is not None
-    }
+def _stats_with_prefix(stats: Mapping[str, Any], prefix: str, names: Sequence[str]) -> dict[str, int]:
+    """`prefix + name` counts of the stats, for the given names only."""
+    return {name: n for name in names if (n := _int(stats.get(prefix + name))) is not None}
+
+
+def pages_from_stats(stats: Mapping[str, Any]) -> tuple[dict[str, dict[str, int]], bool]:
+    """Pages by kind and outcome (`newhomie/pages/<kind>/<outcome>`), and whether outcomes were
+    counted at all: runs before them counted only the pages answered (`newhomie/pages/<kind>`)."""
+    pages: dict[str, dict[str, int]] = {}
+    answered: dict[str, dict[str, int]] = {}
+    for key, value in stats.items():
+        parts = key.split("/")
+        count = _int(value)
+        if count is None or parts[:2] != ["newhomie", "pages"]:
+            continue
+        if len(parts) == 4:
+            pages.setdefault(parts[2], {})[parts[3]] = count
+        elif len(parts) == 3 and parts[2] in PAGE_KINDS:
+            answered[parts[2]] = {"ok": count}
+    return (pages, True) if pages else (answered, False)
 
 
 def stage_kind(stage: str) -> str:
@@ -235,20 +245,23 @@ class Figures:
 
 
 def resolve_figures(data: ReportData) -> Figures:
-    summary = _mapping(data.run.get("summary"))
     stats = _mapping(data.run.get("stats"))
+    # The summary is stored in its own column; a run whose pipeline did not store it may still
+    # have it in its stats, where the summary extension leaves it.
+    summary = _mapping(data.run.get("summary")) or _mapping(stats.get("newhomie/summary"))
 
     from_summary = int_mapping(summary.get("localities"))
+    from_stats = int_mapping(_stats_with_prefix(stats, "newhomie/localities/", LOCALITY_STATUSES))
     if from_summary is not None:
         localities, localities_source = _ordered(from_summary, LOCALITY_STATUSES), SOURCE_SUMMARY
+    elif data.locality_statuses or from_stats is None:
+        localities = _ordered(data.locality_statuses, LOCALITY_STATUSES)
+        localities_source = SOURCE_LOCALITY_CRAWL
     else:
-        localities, localities_source = (
-            _ordered(data.locality_statuses, LOCALITY_STATUSES),
-            SOURCE_LOCALITY_CRAWL,
-        )
+        localities, localities_source = _ordered(from_stats, LOCALITY_STATUSES), SOURCE_STATS
 
     from_summary = int_mapping(summary.get("listings"))
-    from_stats = int_mapping(_stats_with_prefix(stats, "newhomie/items/listing/"))
+    from_stats = int_mapping(_stats_with_prefix(stats, "newhomie/items/listing/", LISTING_TYPES))
     if from_summary is not None:
         listings, listings_source = _ordered(from_summary, LISTING_TYPES), SOURCE_SUMMARY
     elif data.listings_seen:
@@ -271,12 +284,13 @@ def resolve_figures(data: ReportData) -> Figures:
             pages[str(kind)] = counts
     pages_source = SOURCE_SUMMARY
     if not pages:
-        pages_source = SOURCE_PAGES_FALLBACK
-        for kind, answered in _stats_with_prefix(stats, "newhomie/pages/").items():
-            pages.setdefault(kind, {})["ok"] = answered
-        for stage, count in errors_by_stage.items():
-            outcomes = pages.setdefault(stage_kind(stage), {})
-            outcomes["error"] = outcomes.get("error", 0) + count
+        pages, with_outcomes = pages_from_stats(stats)
+        pages_source = SOURCE_STATS
+        if not with_outcomes:  # the errors of such a run are in crawl_error, by stage
+            pages_source = SOURCE_PAGES_FALLBACK
+            for stage, count in errors_by_stage.items():
+                outcomes = pages.setdefault(stage_kind(stage), {})
+                outcomes["error"] = outcomes.get("error", 0) + count
         if not pages:
             pages_source = SOURCE_NONE
     pages = {kind: pages[kind] for kind in [*PAGE_KINDS, *sorted(pages)] if kind in pages}
@@ -313,10 +327,12 @@ def resolve_figures(data: ReportData) -> Figures:
         ("pages", "—" if pages_total is None else f"{pages_total:,}",
          pages_total_source if pages_total is not None else SOURCE_NONE),
         ("errors", f"{errors_total:,}", errors_total_source),
+        count_figure("localities planned", "localities_planned", "newhomie/localities/planned"),
         count_figure("suburb profiles", "suburb_profiles", "newhomie/items/suburb_profile"),
         count_figure("blocked pages", "blocked", "newhomie/blocked"),
+        count_figure("prices parsed", "prices_parsed", "newhomie/price/parsed"),
         count_figure("unparsed prices", "unparsed_prices", "newhomie/price/unparsed"),
-        count_figure("browser restarts", "browser_restarts", None),
+        count_figure("browser restarts", "browser_restarts", "newhomie/browser/restarts"),
         ("rows refused by the database", f"{sum(n for _, n, _ in data.rejected):,}", "rejected_item"),
     ]  # fmt: skip
     return Figures(
@@ -497,7 +513,8 @@ def heatmap_svg(
     label_width = min(270, 16 + 7 * max((len(_clip(r, 36)) for r in rows), default=0))
     header = min(130, 20 + 6 * max((len(t) for t in ticks), default=0))
     grid_width = cell * len(columns)
-    width = label_width + grid_width + 70
+    legend_width = 110 + 5 * 56
+    width = label_width + max(grid_width + 70, legend_width)
     height = header + cell * len(rows) + 44
     parts = [
         f'<svg class="heatmap {esc(css_class)}" role="img" aria-label="{esc(label)}" width="{width}" '
@@ -719,7 +736,7 @@ def _header_html(run: Mapping[str, Any], figures: Figures) -> str:
 
 
 def _source(text: str) -> str:
-    return f'<p class="source">from {esc(text)}</p>'
+    return f'<p class="source">{"" if text == SOURCE_NONE else "from "}{esc(text)}</p>'
 
 
 def _chart(element_id: str, title: str, chart: str, source: str) -> str:
@@ -806,9 +823,11 @@ def _errors_html(data: ReportData, figures: Figures) -> str:
     )
     width = (data.span_end - data.span_start).total_seconds() / data.buckets
     top = _plural(len(localities), "locality", "localities")
+    recorded = sum(figures.errors_by_stage.values())
+    differs = f" (the summary counts {figures.errors_total:,})" if figures.errors_total != recorded else ""
     return (
-        f'<section id="errors"><h2>Errors</h2><p>{_plural(figures.errors_total, "error")} in '
-        f"{_plural(len(stages), 'stage')}.</p>"
+        f'<section id="errors"><h2>Errors</h2><p class="errors-recorded">{_plural(recorded, "error")} '
+        f"recorded in {_plural(len(stages), 'stage')}{esc(differs)}.</p>"
         f'<h3>Stage against time</h3><p class="source">{data.buckets} buckets of '
         f"{esc(format_duration(width))} from {esc(format_time(data.span_start))}</p>"
         f'<div class="scroll">{time_map}</div>'
@@ -856,7 +875,9 @@ def _durations_html(data: ReportData) -> str:
 
 def _prices_html(data: ReportData) -> str:
     shown, listings, texts = priceless_texts(data.priceless_texts)
-    if not shown:
+    if not data.durations:  # no locality_crawl rows: no localities to look at
+        body = '<p class="empty">no localities recorded for this run (locality_crawl)</p>'
+    elif not shown:
         body = (
             '<p class="empty">every price text in this run\'s localities gave a price '
             "or is a known no-price phrase</p>"
@@ -974,15 +995,15 @@ def one_line_summary(data: ReportData) -> str:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Readers (a browser tab being refreshed, a web server) never see half a page."""
+    """Readers (a browser tab being refreshed, a web server) never see half a page. The file gets
+    the usual permissions (the umask's), not a temporary file's private ones."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
+        temporary.write_text(text, encoding="utf-8")
         os.replace(temporary, path)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
 
 

@@ -15,7 +15,7 @@ from tests.crawling import fetch_all, run_crawl
 
 pytestmark = pytest.mark.e2e
 
-KINDS = ("sale", "rent")
+KINDS = ("sale", "rent", "sold")
 
 
 def expected_price(truth: dict[str, Any]) -> tuple[int | None, int | None]:
@@ -71,6 +71,9 @@ def assert_listing_matches(row: dict[str, Any], truth: dict[str, Any], base_url:
     assert local(row["inspection_end"], zone) == truth["inspection_close"], where
     assert row["tag"] == truth["tag"], where
     assert (row["agency"], row["agency_id"]) == (truth["agency"], truth["agency_id"]), where
+    if truth["listing_type"] == "sold":
+        assert str(row["sold_on"]) == truth["sold_on"], where
+        assert row["sold_method"] == truth["sold_method"].replace(" ", "_"), where
 
 
 def test_crawl_lands_the_sites_ground_truth_and_a_second_run_changes_nothing_but_last_seen(
@@ -103,17 +106,42 @@ def test_crawl_lands_the_sites_ground_truth_and_a_second_run_changes_nothing_but
     localities_table = {r["slug"]: r["status"] for r in fetch_all(database_url, "SELECT * FROM locality")}
     expected_status = {loc.slug: "active" for loc in site.localities()}
     assert localities_table == {**expected_status, "nowhere-vic-3999": "not_found"}
+    profiles = fetch_all(database_url, "SELECT locality_slug AS slug FROM suburb_profile")
+    assert sorted(p["slug"] for p in profiles) == sorted(expected_status)
+    outcomes = {r["locality_slug"]: r for r in fetch_all(database_url, "SELECT * FROM locality_crawl")}
+    assert {slug: r["status"] for slug, r in outcomes.items()} == {
+        **{slug: "done" for slug in expected_status},
+        "nowhere-vic-3999": "not_found",
+    }
+    for locality in site.localities():
+        row = outcomes[locality.slug]
+        assert row["listings"] == sum(len(site.ground_truth(locality.slug, kind)) for kind in KINDS)
+        assert (row["attempts"], row["errors"]) == (1, 0)
 
     history = fetch_all(database_url, "SELECT listing_id, price_text FROM listing_price_history")
     assert len(history) == sum(1 for t in truth.values() if t["price_text"])
-    runs = fetch_all(database_url, "SELECT status, stats FROM crawl_run")
+    runs = fetch_all(database_url, "SELECT * FROM crawl_run")
     assert [r["status"] for r in runs] == ["finished"]
     assert runs[0]["stats"]["newhomie/db/rows_rejected"] == 0
+    assert (runs[0]["health"], runs[0]["health_reasons"]) == ("healthy", [])
+    summary = runs[0]["summary"]
+    assert summary["localities"] == {"done": len(expected_status), "not_found": 1, "failed": 0}
+    assert summary["listings"] == {
+        kind: sum(1 for t in truth.values() if t["listing_type"] == kind) for kind in KINDS
+    }
+    assert summary["suburb_profiles"] == len(expected_status)
+    assert runs[0]["crawl_key"] == outcomes["nowhere-vic-3999"]["crawl_key"]
+    assert "run summary: localities done 3, not found 1, failed 0" in first.stderr
     assert fetch_all(database_url, "SELECT * FROM crawl_error") == []
     assert fetch_all(database_url, "SELECT * FROM rejected_item") == []
 
+    served_before = len(site.served.snapshot())
     second = run_crawl(fakesite.base_url, database_url, localities)
     assert second.returncode == 0, second.stderr[-3000:]
+    # The locality the site does not know is not asked for again, and the log says so by name.
+    assert not [r for r in site.served.snapshot()[served_before:] if "nowhere" in r.path]
+    assert "the site did not know last time" in second.stderr
+    assert "Nowhere VIC 3999" in second.stderr
     again = {row["listing_id"]: row for row in fetch_all(database_url, "SELECT * FROM listing")}
     assert set(again) == set(rows)
     for listing_id, row in again.items():
@@ -154,7 +182,9 @@ def test_a_page_of_the_wrong_shape_is_recorded_with_its_context_and_the_crawl_go
     site = fakesite.site
     site.faults.truncate_json_every = 4
     result = run_crawl(fakesite.base_url, database_url, ";".join(site.locality_strings()))
-    assert result.returncode == 0, result.stderr[-3000:]
+    # A quarter of the pages broken: the run finishes, but says it cannot be trusted.
+    assert result.returncode == 3, result.stderr[-3000:]
+    assert "the run was unhealthy" in result.stderr
 
     truncated = {served_url(fakesite, r) for r in site.served.snapshot() if r.fault == "truncated"}
     assert truncated, "the site should have truncated some pages"
@@ -163,15 +193,23 @@ def test_a_page_of_the_wrong_shape_is_recorded_with_its_context_and_the_crawl_go
     for error in errors:
         assert error["error_type"] == "PageShapeError"
         assert error["locality"] in site.locality_strings()
-        assert error["stage"] in ("sale_search", "rent_search")
+        assert error["stage"] in ("profile", "sale_search", "rent_search", "sold_search")
         assert error["url"] in error["message"]
         assert error["url"] in result.stderr  # and in the log, with its locality
     # Everything else landed, and nothing that is not on the site.
     truth = truth_ids(site)
     stored = {r["listing_id"] for r in fetch_all(database_url, "SELECT listing_id FROM listing")}
-    served_ok = site.served_listing_ids("sale") | site.served_listing_ids("rent")
+    served_ok = (
+        site.served_listing_ids("sale") | site.served_listing_ids("rent") | site.served_listing_ids("sold")
+    )
     assert stored == served_ok & truth
     assert stored
+    # Each failed locality was tried once more at the end of the run.
+    outcomes = fetch_all(database_url, "SELECT * FROM locality_crawl")
+    assert {r["attempts"] for r in outcomes if r["errors"]} <= {2}
+    [run] = fetch_all(database_url, "SELECT health, health_reasons FROM crawl_run")
+    assert run["health"] == "unhealthy"
+    assert any("errors in" in reason for reason in run["health_reasons"])
 
 
 def test_block_pages_are_retried_until_the_real_page_comes(fakesite: RunningSite, database_url: str) -> None:
@@ -181,7 +219,11 @@ def test_block_pages_are_retried_until_the_real_page_comes(fakesite: RunningSite
         fakesite.base_url,
         database_url,
         ";".join(site.locality_strings()),
-        settings={"NEWHOMIE_NEXT_DATA_TIMEOUT": "2", "RETRY_TIMES": "5"},
+        settings={
+            "NEWHOMIE_NEXT_DATA_TIMEOUT": "2",
+            "NEWHOMIE_BLOCK_RETRIES": "5",
+            "NEWHOMIE_BLOCK_BACKOFF": "0.2",
+        },
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert any(r.page_kind == "block" for r in site.served.snapshot())

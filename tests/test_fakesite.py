@@ -465,8 +465,9 @@ def test_the_site_never_shows_more_than_50_pages(big_site: FakeSite) -> None:
 
 def test_narrower_searches_cover_a_big_locality_completely(big_site: FakeSite) -> None:
     slug = "bigvale-vic-3999"
-    truth = big_site.ground_truth(slug, "sale")
-    prices = sorted(t["price_intended"]["low"] for t in truth if t["price_intended"])
+    listings = big_site.listings(slug, "sale")
+    prices = sorted(x.search_price for x in listings if x.search_price is not None)
+    assert len(prices) == len(listings), "like the real site, every listing has a search price"
     cuts = [prices[len(prices) // 3], prices[2 * len(prices) // 3]]
     bands = [f"any-{cuts[0] - 1}", f"{cuts[0]}-{cuts[1] - 1}", f"{cuts[1]}-any"]
     found: list[int] = []
@@ -476,23 +477,27 @@ def test_narrower_searches_cover_a_big_locality_completely(big_site: FakeSite) -
         )
         assert first["totalListings"] <= PAGE_SIZE * MAX_PAGES
         found += _ids(big_site, "sale", slug, price=band)
-    priced = {t["listing_id"] for t in truth if t["price_intended"]}
-    assert Counter(found) == Counter(priced), "price bands give every priced listing exactly once"
-    # Listings without a price are in no price band; property types reach them.
-    unpriced = {t["listing_id"] for t in truth if not t["price_intended"]}
+    everything = {t["listing_id"] for t in big_site.ground_truth(slug, "sale")}
+    assert Counter(found) == Counter(everything), "price bands give every listing exactly once"
+    # Listings that show no price are found by their search price too.
+    unpriced = {t["listing_id"] for t in big_site.ground_truth(slug, "sale") if not t["price_intended"]}
     assert unpriced
-    ptypes = {x.ptype.ptype for x in big_site.listings(slug, "sale")}
-    by_type = {i for ptype in ptypes for i in _ids(big_site, "sale", slug, ptype=ptype)}
-    assert by_type | set(found) == {t["listing_id"] for t in truth}
+    assert unpriced <= set(found)
+    # Property types partition the search as well.
+    ptypes = {x.ptype.ptype for x in listings}
+    by_type = [i for ptype in ptypes for i in _ids(big_site, "sale", slug, ptype=ptype)]
+    assert set(by_type) == everything
 
 
 def test_price_filter_and_sort(site: FakeSite) -> None:
     slug = "dandenong-vic-3175"
     truth = {t["listing_id"]: t for t in site.ground_truth(slug, "sale")}
 
+    # The filter and sort use the search price: the shown price, or the agent's hidden one.
+    search_price = {x.listing_id: x.search_price for x in site.listings(slug, "sale")}
+
     def low(listing_id: int) -> int | None:
-        intended = truth[listing_id]["price_intended"]
-        return None if intended is None else int(intended["low"])
+        return search_price[listing_id]
 
     within = _ids(site, "sale", slug, price="500000-900000")
     assert within
@@ -506,7 +511,7 @@ def test_price_filter_and_sort(site: FakeSite) -> None:
     priced = [low(i) for i in ascending if low(i) is not None]
     assert sorted(ascending) == sorted(truth)
     assert priced == sorted(priced)  # type: ignore[type-var]
-    assert all(low(i) is None for i in ascending[len(priced) :]), "listings without a price come last"
+    assert len(priced) == len(ascending)
     descending = [low(i) for i in _ids(site, "sale", slug, sort="price-desc") if low(i) is not None]
     assert descending == sorted(descending, reverse=True)  # type: ignore[type-var]
     updated = [truth[i]["date_updated"] for i in _ids(site, "sale", slug, sort="dateupdated-desc")]
@@ -518,7 +523,11 @@ def test_price_filter_and_sort(site: FakeSite) -> None:
     weekly = _ids(site, "rent", slug, price="400-600")
     rents = {t["listing_id"]: t for t in site.ground_truth(slug, "rent")}
     assert weekly
-    assert all(400 <= rents[i]["price_intended"]["low"] <= 600 for i in weekly)
+    rent_search = {x.listing_id: x.search_price for x in site.listings(slug, "rent")}
+    assert all(400 <= (rent_search[i] or 0) <= 600 for i in weekly)
+    assert {i for i in weekly if rents[i]["price_intended"]} == {
+        i for i, t in rents.items() if t["price_intended"] and 400 <= t["price_intended"]["low"] <= 600
+    }
 
 
 def test_ssubs_changes_no_result_but_the_page_says_which_search_it_was(site: FakeSite) -> None:

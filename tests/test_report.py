@@ -19,7 +19,7 @@ from typing import Any
 
 import psycopg2.extensions
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Dialog, Page, sync_playwright
 
 from newhomie import db
 from newhomie.browser import resolve_chromium
@@ -46,7 +46,14 @@ BUCKETS = 20
 STAGES = ("sale_search", "rent_search", "profile")  # most errors first
 SCRIPT_TEXT = "<script>alert(1)</script>"
 IMG_MESSAGE = "bad page <img src=x onerror=alert(2)> & more"
-SUMMARY = {
+STATS = {
+    "newhomie/pages/sale/ok": 31,
+    "newhomie/pages/sale/error": 2,
+    "newhomie/pages/rent/ok": 20,
+    "newhomie/pages/untracked": 1,
+    "newhomie/blocked": 5,
+}
+SUMMARY: dict[str, Any] = {
     "localities": {"done": 12, "not_found": 1, "failed": 2},
     "listings": {"sale": 340, "rent": 120, "sold": 400},
     "suburb_profiles": 12,
@@ -96,9 +103,9 @@ class Expected:
 def insert_run(cur: psycopg2.extensions.cursor, *, summary: Any, started: datetime, seconds: float,
                status: str = "finished", health: str | None = None, reasons: Any = None) -> int:  # fmt: skip
     cur.execute(
-        "INSERT INTO crawl_run (spider, arguments, started_at, finished_at, status, stats, crawl_key, shard,"
-        " summary, health, health_reasons) VALUES ('listings', %s, %s, %s, %s, %s, 'weekly-2025-03-01', '1/1',"
-        " %s, %s, %s) RETURNING id",
+        "INSERT INTO crawl_run (spider, arguments, started_at, finished_at, status, stats, crawl_key,"
+        " shard, summary, health, health_reasons)"
+        " VALUES ('listings', %s, %s, %s, %s, %s, 'weekly-2025-03-01', '1/1', %s, %s, %s) RETURNING id",
         (
             json.dumps(
                 {"localities": ";".join(locality_name(n) for n in range(40)), "kinds": "sale,rent,sold"}
@@ -106,7 +113,7 @@ def insert_run(cur: psycopg2.extensions.cursor, *, summary: Any, started: dateti
             started,
             started + timedelta(seconds=seconds),
             status,
-            json.dumps({"newhomie/pages/sale": 31, "newhomie/pages/rent": 20, "newhomie/blocked": 5}),
+            json.dumps(STATS),
             None if summary is None else json.dumps(summary),
             health,
             None if reasons is None else json.dumps(reasons),
@@ -119,8 +126,8 @@ def insert_listing(cur: psycopg2.extensions.cursor, listing_id: int, n: int, lis
                    text: str | None, seen: datetime) -> None:  # fmt: skip
     price = normalise_price(listing_type, text)
     cur.execute(
-        "INSERT INTO listing (listing_id, listing_type, locality_slug, url, suburb, state, postcode, time_zone,"
-        " price_text, price_low, price_high, first_seen_at, last_seen_at)"
+        "INSERT INTO listing (listing_id, listing_type, locality_slug, url, suburb, state, postcode,"
+        " time_zone, price_text, price_low, price_high, first_seen_at, last_seen_at)"
         " VALUES (%s, %s, %s, %s, %s, 'VIC', %s, 'Australia/Melbourne', %s, %s, %s, %s, %s)",
         (
             listing_id, listing_type, locality_slug(n), f"https://www.domain.com.au/x-{listing_id}",
@@ -160,10 +167,11 @@ def build_run(conn: psycopg2.extensions.connection, *, summary: Any) -> Expected
         errors += [
             (locality_name(3), "sale_search", RUN_START + timedelta(seconds=10 + k)) for k in range(15)
         ]
-        errors += [(None, "profile", RUN_START + timedelta(seconds=RUN_SECONDS)) for _ in range(2)]
         errors += [
             (locality_name(30 + k), "rent_search", RUN_START + timedelta(seconds=3000)) for k in range(2)
         ]
+        # The last one, at the run's end, is its stage's latest message: the one the page shows.
+        errors += [(None, "profile", RUN_START + timedelta(seconds=RUN_SECONDS)) for _ in range(2)]
         for index, (locality, stage, at) in enumerate(errors):
             message = IMG_MESSAGE if index == len(errors) - 1 else f"timeout after {index} s"
             cur.execute(
@@ -276,7 +284,12 @@ def opened(browser: Browser, path: Path) -> Iterator[Opened]:
         lambda m: seen.problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
     )
     page.on("pageerror", lambda exc: seen.problems.append(f"page error: {exc}"))
-    page.on("dialog", lambda d: (seen.problems.append(f"dialog: {d.message}"), d.dismiss()))
+
+    def on_dialog(dialog: Dialog) -> None:  # an alert() from the data: a script ran
+        seen.problems.append(f"dialog: {dialog.message}")
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
     page.on("request", lambda r: seen.requests.append(r.url))
     try:
         page.goto(path.as_uri(), wait_until="load")
@@ -328,8 +341,8 @@ def test_report_shows_the_stored_run_and_keeps_hostile_text_as_text(
     listings = sum(SUMMARY["listings"].values()) if with_summary else sum(expected.listings_seen.values())
     errors = SUMMARY["errors_total"] if with_summary else expected.errors
     assert printed[1] == (
-        f"run {expected.run_id} (listings, finished, 1 h 40 min, unhealthy): localities 12 done, 1 not found, "
-        f"2 failed; {listings:,} listings; {errors} errors"
+        f"run {expected.run_id} (listings, finished, 1 h 40 min, unhealthy): "
+        f"localities 12 done, 1 not found, 2 failed; {listings:,} listings; {errors} errors"
     )
     text = out.read_text(encoding="utf-8")
     assert SCRIPT_TEXT not in text
@@ -351,19 +364,20 @@ def test_report_shows_the_stored_run_and_keeps_hostile_text_as_text(
         # Localities and listings: the summary's figures, else the tables'
         for status, count in expected.statuses.items():
             bar = page.locator(f"#localities .bar[data-label='{status}'] .value")
-            assert bar.inner_text() == str(count)
+            assert bar.text_content() == str(count)
         listing_counts = SUMMARY["listings"] if with_summary else expected.listings_seen
         for listing_type, count in listing_counts.items():
             assert (
-                page.locator(f"#listings .bar[data-label='{listing_type}'] .value").inner_text()
+                page.locator(f"#listings .bar[data-label='{listing_type}'] .value").text_content()
                 == f"{count:,}"
             )
-        pages_total = page.locator("#pages .bar[data-label='sale'] .value").inner_text()
-        # Without a summary: stats say 31 sale pages answered, crawl_error has the sale_search errors.
-        sale_errors = sum(expected.by_stage_bucket["sale_search"].values())
-        assert pages_total == ("31" if with_summary else f"{31 + sale_errors}")
+        sale_pages = page.locator("#pages .bar[data-label='sale'] .value").text_content()
+        assert sale_pages == ("31" if with_summary else "33")  # the summary's, else the stats' 31 + 2
 
         # The errors heat map over time: every stage × 20 buckets, counts as stored
+        recorded = page.locator("#errors .errors-recorded").inner_text()
+        summary_note = " (the summary counts 3)" if with_summary else ""
+        assert recorded == f"{expected.errors} errors recorded in 3 stages{summary_note}."
         time_cells = cell_counts(page, "svg.heatmap-time rect.cell")
         assert len(time_cells) == len(STAGES) * BUCKETS
         assert sum(time_cells) == expected.errors
@@ -438,12 +452,13 @@ def test_a_run_that_failed_at_once_still_renders(
         assert page.locator("h1").inner_text() == f"Crawl run {run_id}"
         assert page.locator("header .health.unknown").inner_text() == "not assessed"
         for status in ("done", "not_found", "failed"):
-            assert page.locator(f"#localities .bar[data-label='{status}'] .value").inner_text() == "0"
+            assert page.locator(f"#localities .bar[data-label='{status}'] .value").text_content() == "0"
         assert page.locator("svg.heatmap").count() == 0
         assert "no errors recorded for this run" in page.locator("#errors").inner_text()
         assert "no localities recorded" in page.locator("#durations").inner_text()
         # Scrapy's stats still tell how many pages were answered.
-        assert page.locator("#pages .bar[data-label='sale'] .value").inner_text() == "31"
+        assert page.locator("#pages .bar[data-label='sale'] .value").text_content() == "33"
+        assert page.locator("#pages .segment[data-series='error']").get_attribute("data-count") == "2"
         assert page.locator("table.localities-failed").count() == 0
 
 
@@ -489,8 +504,9 @@ def test_report_through_python_m_newhomie(
     """The real command line. Needs `add_report_command(commands)` in newhomie/__main__.py."""
     expected = build_run(conn, summary=SUMMARY)
     env = {**os.environ, db.DATABASE_URL_ENV: database_url, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "newhomie", "report", "--run", str(expected.run_id)]
     completed = subprocess.run(
-        [sys.executable, "-m", "newhomie", "report", "--run", str(expected.run_id), "--out", "tmp/report.html"],
+        [*command, "--out", "tmp/report.html"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert completed.returncode == 0, completed.stderr
@@ -557,7 +573,8 @@ def test_priceless_texts_leave_out_no_price_phrases_and_keep_the_most_frequent()
 def test_figures_fall_back_from_the_summary_to_the_tables_and_the_stats() -> None:
     data = ReportData(
         run={"id": 1, "summary": {"localities": {"done": "many"}, "pages_total": True},
-             "stats": {"newhomie/pages/sale": 9, "newhomie/items/listing/rent": 4, "newhomie/blocked": 2}},
+             "stats": {"newhomie/pages/sale": 9, "newhomie/pages/untracked": 5,
+                       "newhomie/items/listing/rent": 4, "newhomie/blocked": 2}},
         locality_statuses={"done": 3, "failed": 1},
         errors_by_stage_bucket=[("sale_search", 0, 2), ("profile", 3, 1), ("sale_search", 5, 1)],
     )  # fmt: skip
@@ -571,6 +588,27 @@ def test_figures_fall_back_from_the_summary_to_the_tables_and_the_stats() -> Non
     assert totals["blocked pages"] == ("2", "Scrapy's stats")
     assert totals["browser restarts"] == ("—", "not recorded")
     assert totals["duration"] == ("—", "not recorded")
+
+
+def test_figures_of_a_run_whose_summary_stayed_in_its_stats() -> None:
+    summary = {
+        "localities": {"done": 5},
+        "listings": {"sale": 7},
+        "browser_restarts": 1,
+        "duration_seconds": None,
+    }
+    stats = {"newhomie/summary": summary, "newhomie/pages/sale/ok": 4, "newhomie/pages/sale/not_found": 1,
+             "newhomie/pages/profile/error": 2, "newhomie/browser/restarts": 3}  # fmt: skip
+    data = ReportData(run={"id": 1, "summary": None, "stats": stats}, locality_statuses={"done": 9})
+    figures = resolve_figures(data)
+    assert (figures.localities, figures.localities_source) == ({"done": 5, "not_found": 0, "failed": 0},
+                                                               "the run's summary")  # fmt: skip
+    assert figures.listings == {"sale": 7, "rent": 0, "sold": 0}
+    assert figures.pages == {"sale": {"ok": 4, "not_found": 1}, "profile": {"error": 2}}
+    assert figures.pages_source == "Scrapy's stats"
+    totals = {name: (value, source) for name, value, source in figures.totals}
+    assert totals["browser restarts"] == ("1", "the run's summary")
+    assert totals["pages"] == ("7", "Scrapy's stats")
 
 
 def test_health_reasons_in_any_json_shape() -> None:
@@ -593,7 +631,8 @@ def test_a_page_from_plain_data_escapes_everything_and_fetches_nothing() -> None
         error_kinds=[{"stage": hostile, "error_type": hostile, "errors": 2, "latest_message": hostile,
                       "latest_url": "javascript:alert(1)", "latest_locality": hostile}],
         priceless_texts=[(hostile + " $", 2, [hostile])],
-        unfinished=[{"locality": hostile, "status": "failed", "attempts": 1, "errors": 0, "finished_at": None}],
+        unfinished=[{"locality": hostile, "status": "failed", "attempts": 1, "errors": 0,
+                     "finished_at": None}],
         rejected=[(hostile, 1, hostile)],
     )  # fmt: skip
     page = render_report(data, generated_at=RUN_START)

@@ -352,6 +352,9 @@ class Listing:
     has_video: bool = False
     appearance: str = "light"
     project_id: int | None = None
+    #: What the site's price filter and sort use when the agent shows no price: like the real
+    #: site, an agent gives a search price even for "Contact Agent", so price bands cover them.
+    hidden_price: int | None = None
 
     @property
     def url(self) -> str:
@@ -361,7 +364,7 @@ class Listing:
     @property
     def search_price(self) -> int | None:
         """The number the site's price filter and price sort use."""
-        return self.price_low
+        return self.price_low if self.price_low is not None else self.hidden_price
 
     @property
     def land_area_m2(self) -> float | None:
@@ -420,11 +423,18 @@ class Faults:
     truncate_json_every: int = 0
     #: Every Nth page (with a valid cookie) gets the 403 block page anyway.
     block_every: int = 0
+    #: Every Nth page (with a valid cookie) is a 429 asking to wait `retry_after` seconds.
+    rate_limit_every: int = 0
+    retry_after: float = 1.0
+    #: Each counted fault (block, 5xx, truncate, 429) happens at most this many times; 0: no limit.
+    max_each: int = 0
 
     def reset(self) -> None:
         self.hang_paths.clear()
         self.slow_seconds = 0.0
-        self.fail_5xx_every = self.truncate_json_every = self.block_every = 0
+        self.fail_5xx_every = self.truncate_json_every = self.block_every = self.rate_limit_every = 0
+        self.retry_after = 1.0
+        self.max_each = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -451,7 +461,7 @@ class ServedRequest:
     project_ids: tuple[int, ...] = ()
     #: Ids of the recent sales shown beside the results (`UPVSoldListings`).
     upv_ids: tuple[int, ...] = ()
-    #: hang, slow, 5xx, truncated, block
+    #: hang, slow, 5xx, truncated, block, 429
     fault: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
@@ -870,6 +880,7 @@ class _LocalityBuilder:
         rng = self.rng
         raw = self._typical_price(listing)
         low = _round_to(raw, 10_000 if raw >= 1_000_000 else 5_000)
+        listing.hidden_price = low
         this_saturday = self._saturday(0)
         if auction_at is not None and auction_at.date() == this_saturday and rng.random() < 0.3:
             hour = auction_at.strftime("%I").lstrip("0")
@@ -924,6 +935,7 @@ class _LocalityBuilder:
         factor = {"House": 1.0, "Unit": 0.78, "Rural": 1.1}.get(listing.ptype.category, 0.8)
         raw = self.median_rent * factor * (1 + 0.15 * (beds - 3)) * math.exp(rng.gauss(0, 0.12))
         weekly = _round_to(max(raw, 180.0), 10 if raw >= 1000 else 5)
+        listing.hidden_price = weekly
         form = rng.choices(
             ("pw", "caps", "bare", "cents", "cents_pw", "pcm", "Per", "per", "slash", "weekly", "none"),
             weights=(8, 10, 10, 4, 3, 2, 4, 8, 2, 2, 3),
@@ -978,6 +990,7 @@ class _LocalityBuilder:
         listing.tag_class = "is-sold"
         if rng.random() < 0.2:
             listing.price_text = "Price Withheld"
+            listing.hidden_price = _round_to(self.median_sale * listing.ptype.price_factor, 1_000)
         else:
             raw = self._typical_price(listing)
             price = _round_to(raw, 1_000 if rng.random() < 0.7 else 500)
@@ -1072,7 +1085,8 @@ class FakeSite:
         self._by_id: dict[int, Listing] = {}
         self._secret = secrets.token_bytes(16)
         self._lock = threading.Lock()
-        self._fault_counts = {"block": 0, "5xx": 0, "truncate": 0}
+        self._fault_counts = {"block": 0, "5xx": 0, "truncate": 0, "429": 0}
+        self._faults_fired = {"block": 0, "5xx": 0, "truncate": 0, "429": 0}
         self._pages: OrderedDict[tuple[Any, ...], Response] = OrderedDict()
         self._results: OrderedDict[tuple[Any, ...], tuple[Listing, ...]] = OrderedDict()
         for index in range(localities):
@@ -1364,6 +1378,8 @@ class FakeSite:
             response = self._challenge()
         elif self._fault_due("block", faults.block_every):
             response, fault = _block_page(), "block"
+        elif self._fault_due("429", faults.rate_limit_every):
+            response, fault = _rate_limited(faults.retry_after), "429"
         elif self._fault_due("5xx", faults.fail_5xx_every):
             response = _small_page(503, "error", "Service Unavailable", "Service Unavailable")
             fault = "5xx"
@@ -1382,8 +1398,12 @@ class FakeSite:
         if every <= 0:
             return False
         with self._lock:
+            if self.faults.max_each and self._faults_fired[name] >= self.faults.max_each:
+                return False
             self._fault_counts[name] += 1
-            return self._fault_counts[name] % every == 0
+            due = self._fault_counts[name] % every == 0
+            self._faults_fired[name] += due
+            return due
 
     def _challenge(self) -> Response:
         value = self.issue_cookie()
@@ -1746,6 +1766,12 @@ def _not_found_page() -> Response:
 def _small_page(status: int, page_kind: str, title: str, text: str) -> Response:
     body = f"<!DOCTYPE html><html><head><title>{title}</title></head><body><h1>{text}</h1></body></html>"
     return Response(status, body.encode(), page_kind)
+
+
+def _rate_limited(retry_after: float) -> Response:
+    body = "<html><head><title>Too Many Requests</title></head><body>Too Many Requests</body></html>"
+    headers = (("Retry-After", f"{retry_after:g}"), ("Cache-Control", "no-store"))
+    return Response(429, body.encode(), "rate-limit", headers=headers)
 
 
 def _redirect(location: str) -> Response:
