@@ -130,8 +130,9 @@ from scrapy.exceptions import NotConfigured
 from scrapy.settings import BaseSettings
 from scrapy.statscollectors import StatsCollector
 from scrapy.utils.asyncio import create_looping_call
+from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.reactor import listen_tcp
-from twisted.internet.defer import Deferred, DeferredLock
+from twisted.internet.defer import DeferredLock
 from twisted.internet.error import CannotListenError
 from twisted.internet.tcp import Port
 from twisted.internet.threads import deferToThread
@@ -850,16 +851,17 @@ class PrometheusExporter:
         if self.config.sample_interval > 0:
             self._start(self.collector.sampler.sample, self.config.sample_interval, now=False)
 
-    def spider_closed(self, reason: str) -> Deferred[None] | None:
+    async def spider_closed(self, reason: str) -> None:
         for task in self._tasks:
             if task.running:
                 task.stop()
         self.collector.close(reason, time.time())
         snapshot = self.snapshot(final=True)  # now, while the browser still runs
         self._stop_listening()
-        if not self.config.exports:
-            return None
-        return self._export_lock.run(deferToThread, self.write_out, snapshot).addCallback(self._count)
+        if self.config.exports:
+            # After any interval export still under way, so that the final figures land last.
+            exported = self._export_lock.run(deferToThread, self.write_out, snapshot)
+            self._count(await maybe_deferred_to_future(exported))
 
     def export_tick(self) -> None:
         """A push and write during the crawl; skipped while the previous one is still under way."""
