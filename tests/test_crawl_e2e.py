@@ -3,77 +3,12 @@ a real PostgreSQL, against the local copy of the site; the database must equal t
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-from zoneinfo import ZoneInfo
-
 import pytest
 
-from newhomie.localities import time_zone
-from newhomie.testing.fakesite import FakeSite, RunningSite, ServedRequest
-from tests.crawling import fetch_all, run_crawl
+from newhomie.testing.fakesite import RunningSite
+from tests.crawling import KINDS, assert_listing_matches, fetch_all, run_crawl, served_url, truth_ids
 
 pytestmark = pytest.mark.e2e
-
-KINDS = ("sale", "rent", "sold")
-
-
-def expected_price(truth: dict[str, Any]) -> tuple[int | None, int | None]:
-    """The (low, high) the site's generator meant, in the normaliser's terms."""
-    intended = truth["price_intended"]
-    if intended is None:
-        return None, None
-    kind = truth["price_kind"]
-    if kind in ("over", "from"):
-        return intended["low"], None
-    if kind == "up_to":
-        return None, intended["high"]
-    return intended["low"], intended["high"]
-
-
-def local(moment: datetime | None, zone: str) -> str | None:
-    """A stored instant as the site's local wall-clock text."""
-    return None if moment is None else moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%dT%H:%M:%S")
-
-
-def truth_ids(site: FakeSite) -> set[int]:
-    slugs = [locality.slug for locality in site.localities()]
-    return {item["listing_id"] for slug in slugs for kind in KINDS for item in site.ground_truth(slug, kind)}
-
-
-def served_url(running: RunningSite, request: ServedRequest) -> str:
-    query = "&".join(f"{k}={v}" for k, v in request.query.items())
-    return running.base_url + request.path + (f"?{query}" if query else "")
-
-
-def assert_listing_matches(row: dict[str, Any], truth: dict[str, Any], base_url: str) -> None:
-    where = f"listing {truth['listing_id']}"
-    assert row["listing_type"] == truth["listing_type"], where
-    assert row["locality_slug"] == truth["locality"], where
-    assert row["url"] == base_url + truth["url"], where
-    assert row["street"] == truth["street"], where
-    assert row["suburb"].upper() == truth["suburb"], where
-    assert (row["state"], row["postcode"]) == (truth["state"], truth["postcode"]), where
-    assert row["lat"] == pytest.approx(truth["lat"]), where
-    assert row["lng"] == pytest.approx(truth["lng"]), where
-    for feature in ("beds", "baths", "parking"):
-        assert row[feature] == truth[feature], f"{where} {feature}"
-    assert row["property_type"] == truth["property_type"], where
-    assert row["land_area_m2"] == pytest.approx(truth["land_area_m2"]), where
-    assert (row["is_rural"], row["is_retirement"]) == (truth["is_rural"], truth["is_retirement"]), where
-    assert row["price_text"] == truth["price_text"], where
-    assert (row["price_low"], row["price_high"]) == expected_price(truth), f"{where}: {truth['price_text']!r}"
-    zone = time_zone(truth["state"], truth["postcode"]).key
-    assert row["time_zone"] == zone, where
-    # Local wall-clock times keep their meaning: stored as instants, read back in the zone.
-    assert local(row["auction_at"], zone) == truth["auction"], where
-    assert local(row["inspection_start"], zone) == truth["inspection_open"], where
-    assert local(row["inspection_end"], zone) == truth["inspection_close"], where
-    assert row["tag"] == truth["tag"], where
-    assert (row["agency"], row["agency_id"]) == (truth["agency"], truth["agency_id"]), where
-    if truth["listing_type"] == "sold":
-        assert str(row["sold_on"]) == truth["sold_on"], where
-        assert row["sold_method"] == truth["sold_method"].replace(" ", "_"), where
 
 
 def test_crawl_lands_the_sites_ground_truth_and_a_second_run_changes_nothing_but_last_seen(

@@ -24,8 +24,7 @@ import pytest
 from newhomie import db
 from newhomie.testing.fakesite import FakeSite, Kind, RunningSite
 from newhomie.testing.fixtures import FakeSiteFactory
-from tests.crawling import FAST_SETTINGS, REPO, fetch_all
-from tests.test_crawl_e2e import assert_listing_matches
+from tests.crawling import FAST_SETTINGS, REPO, assert_listing_matches, fetch_all
 
 pytestmark = pytest.mark.e2e
 
