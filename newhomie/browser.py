@@ -130,11 +130,14 @@ class NextDataWait:
             # Not an error to raise here: the middleware judges the page, and counts and logs it
             # as a block with its locality and URL.
             logger.debug("no __NEXT_DATA__ on %s (%s)", page.url, state or "timed out")
-            return {"found": False, "final_status": None}
         # The status of the document now shown: after the challenge's reload it is not the one
         # page.goto() returned, and the reload may have happened before goto() returned at all.
-        final_status = await page.evaluate(_DOCUMENT_STATUS_JS)
-        return {"found": True, "final_status": final_status or None}
+        try:
+            final_status = await page.evaluate(_DOCUMENT_STATUS_JS)
+        except PlaywrightError as exc:
+            logger.debug("status of %s not read: %s", page.url, exc)
+            final_status = None
+        return {"found": state == "data", "final_status": final_status or None}
 
 
 # "data" when the page's JSON is there; "settled" when a complete document has shown none for a while.

@@ -13,6 +13,7 @@ In DOWNLOADER_MIDDLEWARES order:
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import re
 import time
@@ -181,6 +182,9 @@ class ChallengeMiddleware:
         self.stats = crawler.stats
         self.crawler = crawler
         self.max_retries = crawler.settings.getint("NEWHOMIE_BLOCK_RETRIES", 3)
+        self.fresh_contexts = itertools.count(1)
+        # 429 is bot protection's; the other retried codes are the server's own trouble.
+        self.server_errors = {404} | {int(c) for c in crawler.settings.getlist("RETRY_HTTP_CODES")} - {429}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -191,13 +195,16 @@ class ChallengeMiddleware:
             return response
         method = (request.meta.get("playwright_page_methods") or {}).get(NEXT_DATA_METHOD)
         result: dict[str, Any] = getattr(method, "result", None) or {}
-        if result.get("found"):
-            final_status = result.get("final_status")
-            if final_status and final_status != response.status:
+        final_status = result.get("final_status")
+        if final_status and final_status != response.status:
+            # The challenge reloaded the page: what counts is the document finally shown.
+            if result.get("found"):
                 self.stats.inc_value("newhomie/challenge/passed")
-                return response.replace(status=final_status)
+            response = response.replace(status=final_status)
+        if result.get("found"):
             return response
-        if response.status == 404 or not is_blocked_body(response.text):
+        if response.status in self.server_errors or not is_blocked_body(response.text):
+            # A 404 is the site's answer; a 5xx is a server error that the retry middleware retries.
             return response
         self.stats.inc_value("newhomie/blocked")
         self.stats.inc_value(f"newhomie/blocked/status_{response.status}")
@@ -208,10 +215,9 @@ class ChallengeMiddleware:
             request, spider=_spider(self.crawler), reason="blocked", max_retry_times=self.max_retries
         )
         if retry is not None:
-            blocks = retry.meta.get("blocks", 0) + 1
-            retry.meta["blocks"] = blocks
+            # A context of its own (fresh cookies, a fresh challenge), closed with its locality's.
             base = request.meta.get("playwright_context", "default").split(".b")[0]
-            retry.meta["playwright_context"] = f"{base}.b{blocks}"  # fresh cookies, a fresh challenge
+            retry.meta["playwright_context"] = f"{base}.b{next(self.fresh_contexts)}"
             return retry
         raise BlockedPage(
             f"still blocked after {self.max_retries} retries (status {response.status})", url=request.url
