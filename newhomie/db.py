@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -29,7 +31,10 @@ logger = logging.getLogger(__name__)
 
 DATABASE_URL_ENV = "NEWHOMIE_DATABASE_URL"
 HOME_ENV = "NEWHOMIE_HOME"
-SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+# The migrations and named queries, read as package data through importlib.resources: they are found
+# when the project runs from a zipped egg (Scrapyd), where no path next to __file__ exists, as well as
+# from a checkout (where the top-level `sql/` is a link to this directory).
+SQL_DIR: Traversable = resources.files("newhomie") / "sql"
 # Serialises migrations when several crawls start at once against one database.
 MIGRATION_LOCK_ID = 0x6E657768  # "newh"
 
@@ -125,12 +130,13 @@ class Migration:
     sql: str
 
 
-def load_migrations(directory: Path = SQL_DIR / "migrations") -> list[Migration]:
+def load_migrations(directory: Traversable = SQL_DIR / "migrations") -> list[Migration]:
     migrations = []
-    for path in sorted(directory.iterdir()):
-        match = _MIGRATION_NAME.match(path.name)
+    for entry in sorted(directory.iterdir(), key=lambda entry: entry.name):
+        match = _MIGRATION_NAME.match(entry.name)
         if match:
-            migrations.append(Migration(int(match[1]), path.stem, path.read_text(encoding="utf-8")))
+            name = entry.name.removesuffix(".sql")
+            migrations.append(Migration(int(match[1]), name, entry.read_text(encoding="utf-8")))
     versions = [m.version for m in migrations]
     if len(set(versions)) != len(versions):
         raise RuntimeError(f"two migrations share a number in {directory}: {versions}")
@@ -209,10 +215,12 @@ def parse_named_queries(text: str) -> dict[str, str]:
 @cache
 def queries() -> dict[str, str]:
     found: dict[str, str] = {}
-    for path in sorted((SQL_DIR / "queries").glob("*.sql")):
-        for name, sql in parse_named_queries(path.read_text(encoding="utf-8")).items():
+    # A Traversable has no glob(): the same filter by hand, in name order.
+    files = [entry for entry in (SQL_DIR / "queries").iterdir() if entry.name.endswith(".sql")]
+    for entry in sorted(files, key=lambda entry: entry.name):
+        for name, sql in parse_named_queries(entry.read_text(encoding="utf-8")).items():
             if name in found:
-                raise RuntimeError(f"query {name!r} is defined twice (again in {path.name})")
+                raise RuntimeError(f"query {name!r} is defined twice (again in {entry.name})")
             found[name] = sql
     return found
 

@@ -28,7 +28,8 @@ off until configured (none configured: NotConfigured, the extension is off):
 
 A failing push or write is logged (the gateway's URL with its password masked) and counted in
 the stats `newhomie/metrics/push_failures` and `newhomie/metrics/textfile_failures`; it never fails
-the crawl.
+the crawl. The exporter's own cost is in the stats too: `newhomie/metrics/collects` (collections and
+process samples) and `newhomie/metrics/collect_cpu_seconds` (the reactor thread's CPU they took).
 
 Metrics (`p` = PROMETHEUS_METRIC_PREFIX, "scrapy" by default, which deploy/ assumes):
 
@@ -65,9 +66,9 @@ Metrics (`p` = PROMETHEUS_METRIC_PREFIX, "scrapy" by default, which deploy/ assu
 (5) The writer sets the stat at close; until then the running sums of `db_batch_written`'s `rows`
     and `rejected` stand in.
 (6) Signals of `newhomie.signals`. Buckets: localities 1 s .. 30 min, database batches 5 ms .. 60 s.
-(7) process="crawler": this process; "browser": Playwright's node driver and Chromium (the children
-    of the crawler whose command line names playwright or chromium, and their descendants);
-    "other": any other descendant. Memory is the sum of RSS over the group (shared pages counted
+(7) process="crawler": this process; "browser": Playwright's node driver and Chromium's processes
+    (descendants of the crawler named chrom*/headless_shell, or whose command line names
+    playwright); "other": any other descendant. Memory is the sum of RSS over the group (shared pages counted
     once per process: an upper bound); the peak is the largest sum seen (for the crawler also its
     own getrusage peak).
 (8) `p_run_healthy` is the stat `newhomie/health/healthy` (1/0, the health verdict) when present;
@@ -175,6 +176,7 @@ HEALTHY_STAT = "newhomie/health/healthy"
 LAST_SUCCESS_STAT = "newhomie/health/last_success_timestamp"
 ROWS_WRITTEN_STAT = "newhomie/db/rows_written"
 ROWS_REJECTED_STAT = "newhomie/db/rows_rejected"
+CPU_STAT = "newhomie/metrics/collect_cpu_seconds"
 
 #: Locality crawls take from a second (not found) to half an hour (a big suburb, slowly).
 LOCALITY_BUCKETS = (1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 900, 1200, 1800)
@@ -182,8 +184,6 @@ LOCALITY_BUCKETS = (1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 900, 1200, 1800)
 DB_BATCH_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
 CRAWLER, BROWSER, OTHER = "crawler", "browser", "other"
-#: Labels every sample of the textfile and of /metrics carries (the push has them in its group).
-TARGET_LABELS = ("spider", "shard")
 
 
 @dataclass(frozen=True)
@@ -391,9 +391,8 @@ class ProcessFigures:
 
 
 def is_browser_process(process: psutil.Process) -> bool:
-    """Playwright's node driver (its command line names playwright) or a Chromium started directly."""
-    name = process.name()
-    if name.startswith(("chrom", "headless_shell")):
+    """Chromium's processes by name; Playwright's node driver by its command line."""
+    if process.name().startswith(("chrom", "headless_shell")):
         return True
     return any("playwright" in part for part in process.cmdline())
 
@@ -420,27 +419,21 @@ class ProcessSampler:
             cpu[CRAWLER] = own.user + own.system
             rss[CRAWLER] = self.root.memory_info().rss
             count[CRAWLER] = 1
-            children = self.root.children()
-        for child in children:
+            descendants = self.root.children(recursive=True)  # one pass over /proc
+        for process in descendants:
             try:
-                role = BROWSER if is_browser_process(child) else OTHER
-                group = [child, *child.children(recursive=True)]
+                with process.oneshot():
+                    role = BROWSER if is_browser_process(process) else OTHER
+                    times = process.cpu_times()
+                    # Exited children that it reaped (Chromium's renderers) count too.
+                    process_cpu = times.user + times.system + times.children_user + times.children_system
+                    process_rss = process.memory_info().rss
             except psutil.Error as exc:  # it ended while we looked: nothing left to count
-                logger.debug("process %s gone while sampling: %s", child.pid, exc)
+                logger.debug("process %s gone while sampling: %s", process.pid, exc)
                 continue
-            for process in group:
-                try:
-                    with process.oneshot():
-                        times = process.cpu_times()
-                        # Exited children that it reaped (Chromium's renderers) count too.
-                        process_cpu = times.user + times.system + times.children_user + times.children_system
-                        process_rss = process.memory_info().rss
-                except psutil.Error as exc:
-                    logger.debug("process %s gone while sampling: %s", process.pid, exc)
-                    continue
-                cpu[role] += process_cpu
-                rss[role] += process_rss
-                count[role] += 1
+            cpu[role] += process_cpu
+            rss[role] += process_rss
+            count[role] += 1
         for role in {*self.figures, *count}:
             figures = self.figures.setdefault(role, ProcessFigures())
             figures.cpu_seconds = max(figures.cpu_seconds, cpu.get(role, 0.0))  # a counter never goes down
@@ -783,14 +776,12 @@ class _QuietSite(Site):
 class PrometheusExporter:
     """The Scrapy extension: wires the collector to signals and to the configured outputs."""
 
-    def __init__(
-        self, crawler: Crawler, config: ExporterConfig, sampler: ProcessSampler | None = None
-    ) -> None:
+    def __init__(self, crawler: Crawler, config: ExporterConfig) -> None:
         assert crawler.stats is not None
         self.crawler = crawler
         self.config = config
         self.stats = crawler.stats
-        self.collector = CrawlCollector(config.prefix, crawler.stats, sampler or ProcessSampler())
+        self.collector = CrawlCollector(config.prefix, crawler.stats, ProcessSampler())
         # Private to this crawler: several crawlers in one process must not mix their metrics.
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(self.collector)
@@ -821,7 +812,7 @@ class PrometheusExporter:
         crawler.signals.connect(collector.on_browser_restarted, signal=newhomie_signals.browser_restarted)
         return exporter
 
-    def label(self, spider: Spider) -> None:
+    def name_run(self, spider: Spider) -> None:
         """The labels that name this run: spider, shard (when the spider has one), instance."""
         shard = getattr(spider, "shard", None)
         shard = str(shard) if shard not in (None, "") else None
@@ -837,7 +828,7 @@ class PrometheusExporter:
             )
 
     def spider_opened(self, spider: Spider) -> None:
-        self.label(spider)
+        self.name_run(spider)
         if self.textfile:
             self.collector.run.carried_last_success = read_last_success(
                 self.textfile, f"{self.config.prefix}_last_success_timestamp_seconds", self.target_labels
@@ -849,7 +840,7 @@ class PrometheusExporter:
         if self.config.exports and self.config.interval > 0:
             self._start(self.export_tick, self.config.interval, now=True)
         if self.config.sample_interval > 0:
-            self._start(self.collector.sampler.sample, self.config.sample_interval, now=False)
+            self._start(self.sample_tick, self.config.sample_interval, now=False)
 
     async def spider_closed(self, reason: str) -> None:
         for task in self._tasks:
@@ -869,9 +860,11 @@ class PrometheusExporter:
             logger.debug("previous metrics export still running; this one skipped")
             return
         snapshot = self.snapshot(final=False)
-        self._export_lock.run(deferToThread, self.write_out, snapshot).addCallback(self._count)
+        exported = self._export_lock.run(deferToThread, self.write_out, snapshot)
+        exported.addCallbacks(self._count, lambda failure: logger.error("metrics export failed: %s", failure))
 
     def snapshot(self, final: bool) -> Snapshot:
+        started = time.thread_time()
         families = list(self.registry.collect())
         last_success_name = f"{self.config.prefix}_last_success_timestamp_seconds"
         run = [family for family in families if family.name != last_success_name]
@@ -881,7 +874,9 @@ class PrometheusExporter:
         from_run = self.collector.run.succeeded_at is not None
         if final and (from_run or stat_number(self.stats.get_value(LAST_SUCCESS_STAT)) is not None):
             success = [family for family in families if family.name == last_success_name]
-        return Snapshot(run=run, labelled=with_labels(families, self.target_labels), success=success)
+        snapshot = Snapshot(run=run, labelled=with_labels(families, self.target_labels), success=success)
+        self._account(started)
+        return snapshot
 
     def write_out(self, snapshot: Snapshot) -> ExportOutcome:
         """Runs in a thread: file and network only, no stats."""
@@ -919,7 +914,23 @@ class PrometheusExporter:
 
     def render(self) -> bytes:
         """The /metrics page."""
-        return generate_latest(Families(with_labels(self.registry.collect(), self.target_labels)))
+        started = time.thread_time()
+        page = generate_latest(Families(with_labels(self.registry.collect(), self.target_labels)))
+        self._account(started)
+        return page
+
+    def sample_tick(self) -> None:
+        """A process sample between exports, for the memory peaks."""
+        started = time.thread_time()
+        self.collector.sampler.sample()
+        self._account(started)
+
+    def _account(self, started: float) -> None:
+        """The exporter's own CPU (the reactor thread's), in the crawl's stats."""
+        self.stats.inc_value("newhomie/metrics/collects")
+        spent = time.thread_time() - started
+        # set_value: inc_value is typed for whole counts.
+        self.stats.set_value(CPU_STAT, self.stats.get_value(CPU_STAT, 0.0) + spent)
 
     def _count(self, outcome: ExportOutcome) -> None:
         """Back in the reactor thread: the outcome in the crawl's stats."""

@@ -61,3 +61,20 @@ else
     say "using the system Chromium at $system_chromium"
     echo "$system_chromium" > "$stamp"
 fi
+
+# The Pushgateway tests/test_metrics.py pushes to (it starts its own on a free port): Debian's
+# package, installed when missing and root. Where systemd runs, the package also starts a service
+# on :9091 that keeps pushed metrics across restarts; the tests do not need it, so it is disabled.
+if ! command -v prometheus-pushgateway >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        say "installing Debian's prometheus-pushgateway (for the metrics tests)"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus-pushgateway >/dev/null
+        if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+            systemctl disable --now prometheus-pushgateway >/dev/null 2>&1 \
+                || say "could not disable the prometheus-pushgateway service"
+        fi
+    else
+        say "no prometheus-pushgateway: tests/test_metrics.py needs it (apt-get install prometheus-pushgateway)"
+    fi
+fi
