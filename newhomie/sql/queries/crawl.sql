@@ -1,0 +1,61 @@
+-- name: start_crawl_run
+INSERT INTO crawl_run (spider, arguments, crawl_key, shard)
+VALUES (%(spider)s, %(arguments)s, %(crawl_key)s, %(shard)s)
+RETURNING id;
+
+-- name: finish_crawl_run
+UPDATE crawl_run
+SET finished_at = now(), status = %(status)s, stats = %(stats)s, summary = %(summary)s,
+    health = %(health)s, health_reasons = %(health_reasons)s
+WHERE id = %(run_id)s;
+
+-- name: upsert_locality
+-- Written by a search page's visit (crawled_at set, boundary NULL) and by a suburb profile
+-- (crawled_at NULL: a profile is not a crawl of the listings; boundary set). Conflict rule:
+--  * the status follows the latest answer: a crawl that reaches it again without a 404 makes it
+--    active (a recheck of a not_found one that now exists), and so does a profile page;
+--  * the first crawl time stays; the last one only moves forward (greatest ignores NULL);
+--  * the boundary keeps its old value when the new one is NULL: a search visit carries none.
+INSERT INTO locality (slug, name, state, postcode, status, first_crawled_at, last_crawled_at, boundary)
+VALUES (%(slug)s, %(name)s, %(state)s, %(postcode)s, %(status)s, %(crawled_at)s, %(crawled_at)s,
+        %(boundary)s)
+ON CONFLICT (slug) DO UPDATE SET
+    status = EXCLUDED.status,
+    first_crawled_at = coalesce(locality.first_crawled_at, EXCLUDED.first_crawled_at),
+    last_crawled_at = greatest(locality.last_crawled_at, EXCLUDED.last_crawled_at),
+    boundary = coalesce(EXCLUDED.boundary, locality.boundary);
+
+-- name: insert_crawl_error
+INSERT INTO crawl_error (run_id, locality, url, stage, error_type, message, occurred_at)
+VALUES (%(run_id)s, %(locality)s, %(url)s, %(stage)s, %(error_type)s, %(message)s, %(occurred_at)s);
+
+-- name: insert_rejected_item
+INSERT INTO rejected_item (run_id, kind, locality, url, raw, reason)
+VALUES (%(run_id)s, %(kind)s, %(locality)s, %(url)s, %(raw)s, %(reason)s);
+
+-- name: upsert_locality_crawl
+-- Conflict rule: the latest attempt at a locality within one crawl says how it ended (a failure
+-- retried at the end of the run, or by a resumed run, becomes done); attempts add up, and the
+-- first start time stays so the whole effort is visible.
+INSERT INTO locality_crawl (crawl_key, locality_slug, run_id, locality, status, attempts, started_at,
+                            finished_at, pages, listings, errors)
+VALUES (%(crawl_key)s, %(locality_slug)s, %(run_id)s, %(locality)s, %(status)s, 1, %(started_at)s,
+        %(finished_at)s, %(pages)s, %(listings)s, %(errors)s)
+ON CONFLICT (crawl_key, locality_slug) DO UPDATE SET
+    run_id = EXCLUDED.run_id,
+    status = EXCLUDED.status,
+    attempts = locality_crawl.attempts + 1,
+    started_at = least(locality_crawl.started_at, EXCLUDED.started_at),
+    finished_at = EXCLUDED.finished_at,
+    pages = EXCLUDED.pages,
+    listings = EXCLUDED.listings,
+    errors = EXCLUDED.errors;
+
+-- name: finished_localities
+-- Localities this crawl already finished (done, or known missing), which a resumed run skips.
+SELECT locality_slug FROM locality_crawl
+WHERE crawl_key = %(crawl_key)s AND status IN ('done', 'not_found');
+
+-- name: missing_localities
+-- Localities the site answered with its 404 page, skipped unless a recheck is asked for.
+SELECT slug FROM locality WHERE status = 'not_found';

@@ -1,0 +1,1 @@
+newhomie/sql
