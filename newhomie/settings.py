@@ -99,9 +99,13 @@ DOWNLOADER_MIDDLEWARES = {
     "newhomie.middlewares.BrowserFailureMiddleware": 570,
 }
 EXTENSIONS = {
+    # Locality, stage and URL on every log line about a page (and JSON lines, below).
+    "newhomie.logs.LogContext": 50,
     # The run summary and health verdict at close (before the pipeline stores the run's end).
     "newhomie.summary.RunSummary": 100,
 }
+# One JSON object per line (stderr or LOG_FILE) for log shippers, instead of Scrapy's text lines.
+NEWHOMIE_JSON_LOGS = False
 # A run is unhealthy (logged, stored in crawl_run, and `scrapy crawl` exits 3) when it breaks one of:
 NEWHOMIE_HEALTH_MIN_LISTINGS = 1  # listings in a run that crawled some locality
 NEWHOMIE_HEALTH_MAX_ERROR_RATE = 0.05  # errors per page

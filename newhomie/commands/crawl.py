@@ -21,6 +21,7 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.crawler import Crawler
 from scrapy.settings import BaseSettings
 
+from newhomie.logs import install_json_root_handler
 from newhomie.preflight import PreflightError, run_preflight
 
 logger = logging.getLogger(__name__)
@@ -31,6 +32,12 @@ EXIT_UNHEALTHY = 3
 
 class Command(ScrapyCrawlCommand):
     crawler: Crawler | None = None
+
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
+        assert self.settings is not None
+        # JSON log lines from the first one, before any extension exists (NEWHOMIE_JSON_LOGS).
+        install_json_root_handler(self.settings)
 
     def _create_crawler(self, spidercls: type[Spider] | str) -> Crawler:
         self.crawler = super()._create_crawler(spidercls)
