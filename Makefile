@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 LOCALITIES ?= Dandenong VIC 3175;Richmond VIC 3121
 
-.PHONY: setup crawl test demo lint format typecheck bench clean
+.PHONY: setup crawl test demo lint format typecheck bench soak clean
 
 setup:
 	@bash scripts/setup.sh
@@ -32,6 +32,11 @@ bench: setup
 	$(PY) benchmarks/bench_prices.py
 	$(PY) benchmarks/bench_pages.py
 	$(PY) benchmarks/bench_upsert.py
+	$(PY) benchmarks/bench_report.py
+
+# Minutes, not seconds: a crawl of 200 localities of the local site with its faults on.
+soak: setup
+	$(PY) benchmarks/bench_soak.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
