@@ -84,11 +84,15 @@ Metrics (`p` = PROMETHEUS_METRIC_PREFIX, "scrapy" by default, which deploy/ assu
 
 A family without data is absent. Process figures are sampled at every push, write and scrape, at
 close, and every PROMETHEUS_SAMPLE_INTERVAL seconds in between (for the peaks). Browser CPU counts
-each live process's own time and that of its exited children (Chromium's renderers come and go);
-a counter never goes down, so CPU of a process that vanishes between samples unreaped is lost, not
-subtracted. The final export happens in `spider_closed`, connected when the spider opens so that it
-runs after the handlers of the other components (the database's run record, the health verdict)
-and while the browser still runs.
+each live process's own time and that of the exited children it reaped (Chromium's renderers come
+and go; zygotes reap them). Not getrusage of reaped children: Chromium leaves processes no ancestor
+waits for, about half of its CPU on the local site. A counter never goes down, so the CPU of
+processes that end unreaped by the rest of the tree (a replaced browser) is lost, not subtracted:
+the figure is a lower bound across browser restarts.
+
+The final export happens in `spider_closed`, connected when the spider opens so that it runs after
+the handlers of the other components (the database's run record, the health verdict) and while the
+browser still runs.
 """
 
 from __future__ import annotations

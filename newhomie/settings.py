@@ -103,7 +103,23 @@ EXTENSIONS = {
     "newhomie.logs.LogContext": 50,
     # The run summary and health verdict at close (before the pipeline stores the run's end).
     "newhomie.summary.RunSummary": 100,
+    # Prometheus metrics (newhomie/metrics.py); switches itself off until an output below is set.
+    "newhomie.metrics.PrometheusExporter": 500,
 }
+
+# --- Prometheus metrics (newhomie.metrics) -------------------------------------------------------
+# Each output is off until set. A Pushgateway URL with a password goes in the environment variable
+# PROMETHEUS_PUSHGATEWAY (read when this setting is empty): Scrapy logs every setting it is given.
+PROMETHEUS_PUSHGATEWAY = ""  # e.g. "http://pushgateway:9091": push at close and at the interval
+PROMETHEUS_JOB = "newhomie"  # the pushed `job` label
+PROMETHEUS_METRIC_PREFIX = "scrapy"  # deploy/grafana and deploy/prometheus assume "scrapy"
+PROMETHEUS_GROUPING_KEY: dict[str, str] = {}  # extra grouping labels; instance = host name unless given
+PROMETHEUS_PUSH_TIMEOUT = 5.0  # seconds
+PROMETHEUS_PUSH_INTERVAL = 60.0  # seconds between pushes/textfile writes during a crawl; 0: at close only
+PROMETHEUS_TEXTFILE = ""  # e.g. "/var/lib/prometheus/node-exporter/newhomie-{shard}.prom"
+PROMETHEUS_PORT = 0  # /metrics while the crawl runs, e.g. 9410 or "9410,9419"; 0: off
+PROMETHEUS_HOST = "127.0.0.1"  # "0.0.0.0" to be scraped from another host
+PROMETHEUS_SAMPLE_INTERVAL = 10.0  # seconds between process samples (memory peaks); 0: at exports only
 # One JSON object per line (stderr or LOG_FILE) for log shippers, instead of Scrapy's text lines.
 NEWHOMIE_JSON_LOGS = False
 # A run is unhealthy (logged, stored in crawl_run, and `scrapy crawl` exits 3) when it breaks one of:
