@@ -267,6 +267,7 @@ def test_a_crawl_pushes_its_stats_and_process_figures_to_the_pushgateway_and_wri
             "PROMETHEUS_PUSHGATEWAY": pushgateway,
             "PROMETHEUS_JOB": JOB,
             "PROMETHEUS_TEXTFILE": str(tmp_path / "newhomie-{shard}.prom"),
+            "PROMETHEUS_PUSH_INTERVAL": "0",  # at close only: one push to count
         },
     )
     finished = time.time()
@@ -401,7 +402,7 @@ def test_a_push_to_a_gateway_that_is_down_is_logged_masked_and_the_crawl_goes_on
         running.base_url,
         database_url,
         ";".join(running.site.locality_strings()),
-        settings={"EXTENSIONS": EXPORTER, "PROMETHEUS_PUSH_TIMEOUT": "2"},
+        settings={"EXTENSIONS": EXPORTER, "PROMETHEUS_PUSH_TIMEOUT": "2", "PROMETHEUS_PUSH_INTERVAL": "0"},
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert [r["status"] for r in fetch_all(database_url, "SELECT status FROM crawl_run")] == ["finished"]
