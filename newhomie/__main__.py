@@ -7,6 +7,7 @@ python -m newhomie localities list   the bundled localities (filters: --state --
                                      also `count`, and `load` into the database
 python -m newhomie renormalise       re-run the price normaliser over the stored price texts
 python -m newhomie report --out F    a self-contained HTML report of a crawl run (--run ID, default latest)
+python -m newhomie schedule          the shards of one crawl over Scrapyd nodes (--scrapyd URL,... --shards N)
 python -m newhomie demo              crawl the local copy of the site and show what landed
 """
 
@@ -27,6 +28,7 @@ from newhomie import db
 from newhomie.catalog import Selection, load_catalog, load_into_db, select
 from newhomie.renormalise import renormalise
 from newhomie.report import add_report_command
+from newhomie.schedule import add_schedule_command
 
 
 def format_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], max_width: int = 60) -> str:
@@ -199,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--chunk-size", type=int, default=2000, help="listings per transaction")
     p.set_defaults(func=cmd_renormalise)
     add_report_command(commands)
+    add_schedule_command(commands)
     p = commands.add_parser("demo", help="crawl the local copy of the site (offline)")
     p.add_argument("--localities", type=int, default=3)
     p.add_argument("--seed", type=int, default=7)
