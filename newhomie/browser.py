@@ -121,6 +121,8 @@ class NextDataWait:
             try:
                 state = await page.evaluate(_PAGE_STATE_JS, self.settle_ms)
             except PlaywrightError as exc:  # the challenge's reload replaced the document mid-call
+                if page.is_closed():
+                    raise  # the browser went away (a restart): fail now, not at the timeout
                 logger.debug("page state of %s not read yet: %s", page.url, exc)
                 state = None
             if state in ("data", "settled"):

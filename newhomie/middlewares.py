@@ -22,9 +22,8 @@ from typing import Any, Self
 
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
-from scrapy import Request, Spider
+from scrapy import Request
 from scrapy.crawler import Crawler
-from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
@@ -46,10 +45,23 @@ def request_context(request: Request) -> str:
     return f"locality={meta.get('locality', '-')!s} stage={meta.get('stage', '-')} url={request.url}"
 
 
-def _spider(crawler: Crawler) -> Spider:
-    spider = crawler.spider
-    assert isinstance(spider, Spider)
-    return spider
+def retry_apart(
+    request: Request, counter: str, limit: int, reason: str, stats: StatsCollector
+) -> Request | None:
+    """The request again, counted in its own meta `counter` (not Scrapy's `retry_times`): blocks and
+    browser failures must not use up the retries a server error is given, nor the other way round."""
+    tries = request.meta.get(counter, 0) + 1
+    if tries > limit:
+        stats.inc_value(f"retry/max_reached/{counter}")
+        logger.warning("gave up after %d tries (%s): %s", tries - 1, reason, request_context(request))
+        return None
+    retry = request.copy()
+    retry.meta[counter] = tries
+    retry.dont_filter = True
+    stats.inc_value("retry/count")
+    stats.inc_value(f"retry/reason_count/{reason}")
+    logger.debug("retrying (%s, try %d of %d): %s", reason, tries, limit, request_context(request))
+    return retry
 
 
 class PageContextMiddleware:
@@ -141,7 +153,7 @@ class PaceMiddleware:
     def pause(self, seconds: float, why: str, request: Request | None, url: str | None = None) -> None:
         self.resume_at = max(self.resume_at, time.monotonic() + seconds)
         self.stats.inc_value("newhomie/pace/pauses")
-        self.stats.inc_value("newhomie/pace/pause_seconds", round(seconds))
+        self.stats.inc_value("newhomie/pace/pause_ms", round(seconds * 1000))
         logger.warning(
             "pausing the crawl for %.1f s (%s): url=%s", seconds, why, request.url if request else url
         )
@@ -211,9 +223,7 @@ class ChallengeMiddleware:
         logger.warning("blocked page (status %s): %s", response.status, request_context(request))
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
         self.crawler.signals.send_catch_log(signals.page_blocked, url=request.url, retry_after=retry_after)
-        retry = get_retry_request(
-            request, spider=_spider(self.crawler), reason="blocked", max_retry_times=self.max_retries
-        )
+        retry = retry_apart(request, "block_retries", self.max_retries, "blocked", self.stats)
         if retry is not None:
             # A context of its own (fresh cookies, a fresh challenge), closed with its locality's.
             base = request.meta.get("playwright_context", "default").split(".b")[0]
@@ -270,9 +280,4 @@ class BrowserFailureMiddleware:
                 reason=f"{failure} on {request.url}: {type(exception).__name__}",
                 generation=request.meta.get("browser_generation"),
             )
-        return get_retry_request(
-            request,
-            spider=_spider(self.crawler),
-            reason=f"browser {failure}: {type(exception).__name__}",
-            max_retry_times=self.max_retries,
-        )
+        return retry_apart(request, "browser_retries", self.max_retries, f"browser {failure}", self.stats)
