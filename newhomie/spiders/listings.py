@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from typing import Any, Self
 
 import scrapy
@@ -101,21 +101,21 @@ class ListingsSpider(scrapy.Spider):
         logger.info("crawl %s: %d localities to crawl (%s)", self.crawl_key, len(todo), self.plan.summary)
         self.crawler.stats.set_value("newhomie/localities/planned", len(todo))
         for locality in todo:
-            async for item in self._free_slot():
+            async for item in self._watched(self._slots.acquire):
                 yield item
             for request in self.begin(locality, attempt=1):
                 yield request
-        async for item in self._wait_drained():
+        async for item in self._watched(self._drained.wait):
             yield item
         retry = self.progress.failed_first_attempts()
         if retry:
             logger.warning("retrying %d failed localities: %s", len(retry), "; ".join(map(str, retry)))
         for locality in retry:
-            async for item in self._free_slot():
+            async for item in self._watched(self._slots.acquire):
                 yield item
             for request in self.begin(locality, attempt=2):
                 yield request
-        async for item in self._wait_drained():
+        async for item in self._watched(self._drained.wait):
             yield item
 
     def begin(self, locality: Locality, attempt: int) -> Iterator[scrapy.Request]:
@@ -352,22 +352,11 @@ class ListingsSpider(scrapy.Spider):
 
     # --- Waiting, with a watchdog ---------------------------------------------------------------
 
-    async def _free_slot(self) -> AsyncIterator[Any]:
-        """Waits until fewer localities than allowed are in flight; yields the outcomes of stalled ones."""
-        assert self._slots is not None
+    async def _watched(self, wait: Callable[[], Awaitable[Any]]) -> AsyncIterator[Any]:
+        """Waits (for a free locality slot, or for all to end); yields the outcomes of stalled ones."""
         while True:
             try:
-                await asyncio.wait_for(self._slots.acquire(), timeout=self.stall_seconds)
-                return
-            except TimeoutError:
-                for item in self._end_stalled():
-                    yield item
-
-    async def _wait_drained(self) -> AsyncIterator[Any]:
-        assert self._drained is not None
-        while True:
-            try:
-                await asyncio.wait_for(self._drained.wait(), timeout=self.stall_seconds)
+                await asyncio.wait_for(wait(), timeout=self.stall_seconds)
                 return
             except TimeoutError:
                 for item in self._end_stalled():
