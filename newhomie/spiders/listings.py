@@ -93,7 +93,7 @@ class ListingsSpider(scrapy.Spider):
 
     # --- What to crawl, a few localities at a time ------------------------------------------------
 
-    async def start(self) -> AsyncIterator[scrapy.Request]:
+    async def start(self) -> AsyncIterator[Any]:
         self._slots = asyncio.Semaphore(self.localities_at_once)
         self._drained = asyncio.Event()
         self._drained.set()
