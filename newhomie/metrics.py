@@ -801,9 +801,9 @@ class PrometheusExporter:
     def from_crawler(cls, crawler: Crawler) -> Self:
         config = ExporterConfig.from_settings(crawler.settings)
         if not (config.exports or config.ports):
-            raise NotConfigured(
-                "no metrics output: set PROMETHEUS_PUSHGATEWAY, PROMETHEUS_TEXTFILE or PROMETHEUS_PORT"
-            )
+            # Off by default, so said at DEBUG: Scrapy logs a NotConfigured with a message as a warning.
+            logger.debug("metrics off: set PROMETHEUS_PUSHGATEWAY, PROMETHEUS_TEXTFILE or PROMETHEUS_PORT")
+            raise NotConfigured
         if config.textfile and not config.textfile.endswith(".prom"):
             logger.warning(
                 "PROMETHEUS_TEXTFILE %s: node_exporter reads only files ending in .prom", config.textfile
