@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import sys
 import tempfile
@@ -29,6 +28,8 @@ import psycopg2.extras
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from scratch import admin_execute, server_url  # noqa: E402 (benchmarks/scratch.py)
 
 from newhomie import db  # noqa: E402
 from newhomie.report import load_report_data, render_report  # noqa: E402
@@ -47,25 +48,6 @@ def localities(count: int) -> list[tuple[str, str, str, str]]:
         postcode = f"{first_digit}{n % 1000:03d}"
         found.append((f"suburb-{n}-{state.lower()}-{postcode}", f"Suburb {n}", state, postcode))
     return found
-
-
-def server_url(scratch: Path) -> tuple[str, Any]:
-    """The server in use (NEWHOMIE_DATABASE_URL), else an embedded one under `scratch`."""
-    url = os.environ.get(db.DATABASE_URL_ENV, "").strip()
-    if url:
-        return url, None
-    server = db.import_pgserver().get_server(scratch / "pgdata", cleanup_mode="delete")
-    return str(server.get_uri()), server
-
-
-def admin_execute(url: str, statement: str) -> None:
-    conn = db.connect(url)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute(statement)
-    finally:
-        conn.close()
 
 
 RUN_INSERT = """

@@ -55,6 +55,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # Run as `python benchmarks/bench_soak.py` from a checkout, with or without the package installed.
 sys.path.insert(0, str(ROOT))
 
+from scratch import admin_execute, server_url  # noqa: E402 (benchmarks/scratch.py)
+
 from newhomie import db  # noqa: E402
 from newhomie.handler import BROWSER_PROCESS_NAMES  # noqa: E402
 from newhomie.summary import format_summary  # noqa: E402
@@ -227,25 +229,6 @@ class TreeSampler:
 
 
 # --- The database --------------------------------------------------------------------------------
-
-
-def database_server(scratch: Path) -> tuple[str, Any]:
-    """The server in use (NEWHOMIE_DATABASE_URL), else an embedded one under `scratch`."""
-    url = os.environ.get(db.DATABASE_URL_ENV, "").strip()
-    if url:
-        return url, None
-    server = db.import_pgserver().get_server(scratch / "pgdata", cleanup_mode="delete")
-    return str(server.get_uri()), server
-
-
-def admin_execute(url: str, statement: str) -> None:
-    conn = db.connect(url)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute(statement)
-    finally:
-        conn.close()
 
 
 @dataclass
@@ -586,7 +569,7 @@ def main() -> None:
     hung = {} if args.no_faults else switch_on_faults(site, args.hang_seconds)
     directory = Path(tempfile.mkdtemp(prefix="newhomie-soak-"))
     log_path = directory / "crawl.log"
-    server, embedded = database_server(directory)
+    server, embedded = server_url(directory)
     scratch = f"newhomie_soak_{uuid.uuid4().hex[:10]}"
     admin_execute(server, f"CREATE DATABASE {scratch}")
     database_url = db.with_database(server, scratch)

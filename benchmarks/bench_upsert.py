@@ -18,7 +18,6 @@ the writer until it has committed the last. The last line is `N rows/s`.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import sys
 import tempfile
@@ -26,10 +25,11 @@ import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from scratch import admin_execute, server_url  # noqa: E402 (benchmarks/scratch.py)
 
 from newhomie import db  # noqa: E402
 from newhomie.items import Listing  # noqa: E402
@@ -105,25 +105,6 @@ def localities(count: int) -> list[tuple[str, str, str, str]]:
         name = f"Suburb {n}"
         found.append((f"suburb-{n}-{state.lower()}-{postcode}", name, state, postcode))
     return found
-
-
-def server_url(scratch: Path) -> tuple[str, Any]:
-    """The server in use (NEWHOMIE_DATABASE_URL), else an embedded one under `scratch`."""
-    url = os.environ.get(db.DATABASE_URL_ENV, "").strip()
-    if url:
-        return url, None
-    server = db.import_pgserver().get_server(scratch / "pgdata", cleanup_mode="delete")
-    return str(server.get_uri()), server
-
-
-def admin_execute(url: str, statement: str) -> None:
-    conn = db.connect(url)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute(statement)
-    finally:
-        conn.close()
 
 
 def write(url: str, writes: list[db.Write], batch_size: int) -> tuple[float, db.BatchStats]:
