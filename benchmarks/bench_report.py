@@ -19,7 +19,6 @@ import random
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,7 @@ import psycopg2.extras
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from scratch import admin_execute, server_url  # noqa: E402 (benchmarks/scratch.py)
+from scratch import admin_execute, scratch_database  # noqa: E402 (benchmarks/scratch.py)
 
 from newhomie import db  # noqa: E402
 from newhomie.report import load_report_data, render_report  # noqa: E402
@@ -149,39 +148,33 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="also keep the page here, to look at")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="newhomie-bench-") as directory:
-        server, embedded = server_url(Path(directory))
-        scratch = f"newhomie_bench_{uuid.uuid4().hex[:10]}"
-        admin_execute(server, f"CREATE DATABASE {scratch}")
-        url = db.with_database(server, scratch)
-        try:
+    with (
+        tempfile.TemporaryDirectory(prefix="newhomie-bench-") as directory,
+        scratch_database(Path(directory)) as scratch,
+    ):
+        url = scratch.url
+        conn = db.connect(url)
+        db.migrate(conn)
+        conn.close()
+        run_id = populate(url, args, random.Random(args.seed))
+        timings = []
+        for _ in range(args.repeat):
             conn = db.connect(url)
-            db.migrate(conn)
+            conn.set_session(isolation_level="REPEATABLE READ", readonly=True)
+            started = time.perf_counter()
+            data = load_report_data(conn, run_id)
+            loaded = time.perf_counter()
+            assert data is not None
+            page = render_report(data)
+            rendered = time.perf_counter()
+            conn.rollback()
             conn.close()
-            run_id = populate(url, args, random.Random(args.seed))
-            timings = []
-            for _ in range(args.repeat):
-                conn = db.connect(url)
-                conn.set_session(isolation_level="REPEATABLE READ", readonly=True)
-                started = time.perf_counter()
-                data = load_report_data(conn, run_id)
-                loaded = time.perf_counter()
-                assert data is not None
-                page = render_report(data)
-                rendered = time.perf_counter()
-                conn.rollback()
-                conn.close()
-                timings.append((rendered - started, loaded - started, rendered - loaded))
-        finally:
-            admin_execute(server, f"DROP DATABASE IF EXISTS {scratch} WITH (FORCE)")
-            if embedded is not None:
-                embedded.cleanup()
+            timings.append((rendered - started, loaded - started, rendered - loaded))
 
     total, queries, html = min(timings)
     if args.out:
         args.out.write_text(page, encoding="utf-8")
-    where = "embedded PostgreSQL" if embedded is not None else db.redact_url(server)
-    print(f"{where}; scratch database {scratch} (dropped)")
+    print(f"{scratch.where}; scratch database {scratch.name} (dropped)")
     print(f"run of {args.localities} localities, {args.errors} errors, "
           f"{args.localities * args.listings_per_locality} listings")  # fmt: skip
     print(f"queries {queries:.3f} s, page {html:.3f} s (best of {args.repeat})")

@@ -42,7 +42,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -55,7 +54,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # Run as `python benchmarks/bench_soak.py` from a checkout, with or without the package installed.
 sys.path.insert(0, str(ROOT))
 
-from scratch import admin_execute, server_url  # noqa: E402 (benchmarks/scratch.py)
+from scratch import scratch_database  # noqa: E402 (benchmarks/scratch.py)
 
 from newhomie import db  # noqa: E402
 from newhomie.handler import BROWSER_PROCESS_NAMES  # noqa: E402
@@ -569,25 +568,15 @@ def main() -> None:
     hung = {} if args.no_faults else switch_on_faults(site, args.hang_seconds)
     directory = Path(tempfile.mkdtemp(prefix="newhomie-soak-"))
     log_path = directory / "crawl.log"
-    server, embedded = server_url(directory)
-    scratch = f"newhomie_soak_{uuid.uuid4().hex[:10]}"
-    admin_execute(server, f"CREATE DATABASE {scratch}")
-    database_url = db.with_database(server, scratch)
-    where = "embedded PostgreSQL" if embedded is not None else db.redact_url(server)
-    print(f"{where}; scratch database {scratch} (dropped afterwards)", flush=True)
     # Whatever the crawler keeps in its home (an embedded database, if it ever needs one) goes here,
     # never into the checkout's .newhomie/.
     os.environ[db.HOME_ENV] = str(directory)
-    try:
-        with serve(site) as running:
-            outcome, sampler, steward = run_and_sample(running, database_url, args, log_path, hung)
-            # Hung paths must not keep server threads waiting past the crawl.
-            site.faults.hang_paths.clear()
-            report(site, running, database_url, outcome, sampler, steward, log_path)
-    finally:
-        admin_execute(server, f"DROP DATABASE IF EXISTS {scratch} WITH (FORCE)")
-        if embedded is not None:
-            embedded.cleanup()
+    with scratch_database(directory, prefix="newhomie_soak") as scratch, serve(site) as running:
+        print(f"{scratch.where}; scratch database {scratch.name} (dropped afterwards)", flush=True)
+        outcome, sampler, steward = run_and_sample(running, scratch.url, args, log_path, hung)
+        # Hung paths must not keep server threads waiting past the crawl.
+        site.faults.hang_paths.clear()
+        report(site, running, scratch.url, outcome, sampler, steward, log_path)
     print(f"log kept at {log_path}")
 
 

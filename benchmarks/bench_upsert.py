@@ -22,14 +22,13 @@ import random
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from scratch import admin_execute, server_url  # noqa: E402 (benchmarks/scratch.py)
+from scratch import scratch_database  # noqa: E402 (benchmarks/scratch.py)
 
 from newhomie import db  # noqa: E402
 from newhomie.items import Listing  # noqa: E402
@@ -164,11 +163,8 @@ def measure(
 ) -> None:
     """Store `existing` (not measured), then time `seen_again` and `new` through the writer."""
     rng = random.Random(args.seed)
-    server, embedded = server_url(directory)
-    scratch = f"newhomie_bench_{uuid.uuid4().hex[:10]}"
-    admin_execute(server, f"CREATE DATABASE {scratch}")
-    url = db.with_database(server, scratch)
-    try:
+    with scratch_database(directory) as scratch:
+        url = scratch.url
         conn = db.connect(url)
         db.migrate(conn)
         conn.close()
@@ -198,13 +194,8 @@ def measure(
             cur.execute("SELECT (SELECT count(*) FROM listing), (SELECT count(*) FROM listing_price_history)")
             listings, episodes = cur.fetchone()
         conn.close()
-    finally:
-        admin_execute(server, f"DROP DATABASE IF EXISTS {scratch} WITH (FORCE)")
-        if embedded is not None:
-            embedded.cleanup()
 
-    where = "embedded PostgreSQL" if embedded is not None else db.redact_url(server)
-    print(f"{where}; scratch database {scratch} (dropped)")
+    print(f"{scratch.where}; scratch database {scratch.name} (dropped)")
     print(f"{len(measured)} rows ({len(seen_again)} seen again, {len(new)} new) in {stats.batches} batches "
           f"of up to {args.batch_size}, {elapsed:.2f} s")  # fmt: skip
     print(f"stored: {listings} listings, {episodes} price episodes")

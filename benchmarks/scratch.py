@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,3 +31,26 @@ def admin_execute(url: str, statement: str) -> None:
             cur.execute(statement)
     finally:
         conn.close()
+
+
+@dataclass(frozen=True)
+class ScratchDatabase:
+    url: str
+    name: str
+    #: Where it lives, for the printout: "embedded PostgreSQL" or the server's redacted URL.
+    where: str
+
+
+@contextmanager
+def scratch_database(directory: Path, prefix: str = "newhomie_bench") -> Iterator[ScratchDatabase]:
+    """A database of its own on the scratch server, dropped afterwards (and the embedded server stopped)."""
+    server, embedded = server_url(directory)
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin_execute(server, f"CREATE DATABASE {name}")
+    where = "embedded PostgreSQL" if embedded is not None else db.redact_url(server)
+    try:
+        yield ScratchDatabase(db.with_database(server, name), name, where)
+    finally:
+        admin_execute(server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        if embedded is not None:
+            embedded.cleanup()
