@@ -27,8 +27,6 @@ class SearchTally:
     #: The sum of the totals of the bands that fit (leaves of the split).
     covered: int = 0
     split: bool = False
-    #: Bands that could not be split further and show fewer than they hold.
-    truncated_bands: int = 0
 
     @property
     def complete(self) -> bool:
@@ -50,7 +48,6 @@ class LocalityCrawl:
     pages: int = 0
     listings: int = 0
     errors: int = 0
-    blocks: int = 0
     not_found: bool = False
     searches: dict[str, SearchTally] = field(default_factory=dict)
     #: Listing ids already given, per kind: promoted listings repeat on several pages.

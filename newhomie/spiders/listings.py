@@ -156,7 +156,6 @@ class ListingsSpider(scrapy.Spider):
                 "attempt": crawl.attempt,
                 "kind": kind,
                 "stage": stage,
-                "crawl_key": self.crawl_key,
                 "run": self.run_token,
                 # One browser context per attempt at a locality, closed when it ends.
                 "playwright_context": f"{crawl.slug}#{crawl.attempt}",
@@ -270,7 +269,6 @@ class ListingsSpider(scrapy.Spider):
             try:
                 halves = split(band or PriceBand(0, None), kind)
             except BandTooNarrow as exc:
-                tally.truncated_bands += 1
                 self.crawler.stats.inc_value(f"newhomie/searches/truncated/{kind}")
                 logger.warning("search shows %d of %d listings: %s: locality=%s url=%s",
                                SHOWN_AT_MOST, total, exc, crawl.locality, url)  # fmt: skip
@@ -288,7 +286,7 @@ class ListingsSpider(scrapy.Spider):
             tally.covered += min(total, SHOWN_AT_MOST)
         for number in range(2, min(total_pages, MAX_PAGES) + 1):
             yield self.search_request(crawl, kind, number, band)
-        if tally.split and tally.open_bands == 0 and tally.missing:
+        if tally.split and tally.complete and tally.missing:
             self.crawler.stats.inc_value(f"newhomie/searches/incomplete/{kind}")
             logger.warning(
                 "price bands hold %d of the %d %s listings reported (the site changed meanwhile, or "
