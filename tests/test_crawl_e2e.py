@@ -150,14 +150,19 @@ def test_a_page_of_the_wrong_shape_is_recorded_with_its_context_and_the_crawl_go
 def test_block_pages_are_retried_until_the_real_page_comes(fakesite: RunningSite, database_url: str) -> None:
     site = fakesite.site
     site.faults.block_every = 3
+    site.faults.max_each = 6
     result = run_crawl(
         fakesite.base_url,
         database_url,
         ";".join(site.locality_strings()),
         settings={
             "NEWHOMIE_NEXT_DATA_TIMEOUT": "2",
+            "NEWHOMIE_BLOCK_SETTLE_SECONDS": "0.3",
             "NEWHOMIE_BLOCK_RETRIES": "5",
             "NEWHOMIE_BLOCK_BACKOFF": "0.2",
+            # Each block doubles the download delay (up to this), as it should on the real site;
+            # unbounded here, a block in every three pages made this test take minutes.
+            "AUTOTHROTTLE_MAX_DELAY": "1",
             # One page in three blocked is far from a healthy run; here only the retries are judged.
             "NEWHOMIE_HEALTH_MAX_BLOCK_RATE": "1",
         },
