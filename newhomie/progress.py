@@ -10,8 +10,10 @@ Pure Python: the spider feeds it and acts on what it says.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import Enum
 
 from newhomie.localities import Locality
 
@@ -49,11 +51,14 @@ class LocalityCrawl:
     listings: int = 0
     errors: int = 0
     not_found: bool = False
+    profile_read: bool = False
     searches: dict[str, SearchTally] = field(default_factory=dict)
     #: Listing ids already given, per kind: promoted listings repeat on several pages.
     seen_ids: dict[str, set[int]] = field(default_factory=dict)
     #: (kind, band) of the searches that were split, whose own pages are not read further.
     split_bands: set[tuple[str, str | None]] = field(default_factory=set)
+    #: The failed attempt this one retries: what it stored is not new to the run.
+    previous: LocalityCrawl | None = None
     finished_at: datetime | None = None
 
     @property
@@ -73,13 +78,45 @@ class LocalityCrawl:
     def tally(self, kind: str) -> SearchTally:
         return self.searches.setdefault(kind, SearchTally())
 
+    def see_listing(self, kind: str, listing_id: int) -> Sighting:
+        """Notes a listing read on a page: is it new to this attempt, and new to the run?"""
+        seen = self.seen_ids.setdefault(kind, set())
+        if listing_id in seen:
+            return Sighting.AGAIN
+        seen.add(listing_id)
+        self.listings += 1
+        if self.previous is not None and listing_id in self.previous.seen_ids.get(kind, ()):
+            return Sighting.RETRIED
+        return Sighting.NEW
+
+    def see_profile(self) -> Sighting:
+        if self.profile_read:
+            return Sighting.AGAIN
+        self.profile_read = True
+        return Sighting.RETRIED if self.previous is not None and self.previous.profile_read else Sighting.NEW
+
+
+class Sighting(Enum):
+    """How a row read on a page stands to what was read before."""
+
+    NEW = "new"  # to be stored, and counted: no earlier attempt in this run gave it
+    RETRIED = "retried"  # to be stored again (it may have changed), but the failed attempt counted it
+    AGAIN = "again"  # this attempt gave it already (a promoted repeat): not stored twice
+
 
 class CrawlProgress:
-    """Localities in flight, keyed by slug; the spider counts every request it sends for one."""
+    """Localities in flight, keyed by slug; the spider counts every request it sends for one.
+
+    What ended is kept small, for runs of thousands of localities: each locality's latest status,
+    and, for a failed first attempt only, what it read until its retry has ended.
+    """
 
     def __init__(self) -> None:
         self.active: dict[str, LocalityCrawl] = {}
-        self.finished: list[LocalityCrawl] = []
+        self.latest_status: dict[str, str] = {}
+        self.outcomes: Counter[str] = Counter()
+        #: Failed first attempts, by slug, until their retry begins.
+        self.to_retry: dict[str, LocalityCrawl] = {}
 
     @staticmethod
     def now() -> datetime:
@@ -88,7 +125,7 @@ class CrawlProgress:
     def begin(self, locality: Locality, attempt: int = 1) -> LocalityCrawl:
         if locality.slug in self.active:
             raise ValueError(f"{locality} is already being crawled")
-        crawl = LocalityCrawl(locality, attempt)
+        crawl = LocalityCrawl(locality, attempt, previous=self.to_retry.pop(locality.slug, None))
         self.active[locality.slug] = crawl
         return crawl
 
@@ -114,22 +151,21 @@ class CrawlProgress:
     def _finish(self, crawl: LocalityCrawl) -> LocalityCrawl:
         crawl.finished_at = datetime.now(UTC)
         self.active.pop(crawl.slug, None)
-        self.finished.append(crawl)
+        status = crawl.status
+        earlier = self.latest_status.get(crawl.slug)
+        if earlier is not None:
+            self.outcomes[earlier] -= 1
+        self.latest_status[crawl.slug] = status
+        self.outcomes[status] += 1
+        crawl.previous = None
+        if status == "failed" and crawl.attempt == 1:
+            self.to_retry[crawl.slug] = crawl
         return crawl
 
     def failed_first_attempts(self) -> list[Locality]:
         """Localities whose first attempt failed and that have no later attempt yet."""
-        latest: dict[str, LocalityCrawl] = {}
-        for crawl in self.finished:
-            latest[crawl.slug] = crawl
-        return [c.locality for c in latest.values() if c.status == "failed" and c.attempt == 1]
+        return [crawl.locality for crawl in self.to_retry.values()]
 
     def outcome_counts(self) -> dict[str, int]:
         """How the localities ended, each counted once by its latest attempt."""
-        latest: dict[str, LocalityCrawl] = {}
-        for crawl in self.finished:
-            latest[crawl.slug] = crawl
-        counts = {"done": 0, "not_found": 0, "failed": 0}
-        for crawl in latest.values():
-            counts[crawl.status] += 1
-        return counts
+        return {name: self.outcomes[name] for name in ("done", "not_found", "failed")}

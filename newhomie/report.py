@@ -261,7 +261,10 @@ def resolve_figures(data: ReportData) -> Figures:
         localities, localities_source = _ordered(from_stats, LOCALITY_STATUSES), SOURCE_STATS
 
     from_summary = int_mapping(summary.get("listings"))
-    from_stats = int_mapping(_stats_with_prefix(stats, "newhomie/items/listing/", LISTING_TYPES))
+    # Distinct rows; runs before those were counted left only the items written (a retry counted twice).
+    from_stats = int_mapping(_stats_with_prefix(stats, "newhomie/distinct/listing/", LISTING_TYPES))
+    if from_stats is None:
+        from_stats = int_mapping(_stats_with_prefix(stats, "newhomie/items/listing/", LISTING_TYPES))
     if from_summary is not None:
         listings, listings_source = _ordered(from_summary, LISTING_TYPES), SOURCE_SUMMARY
     elif data.listings_seen:
@@ -328,7 +331,7 @@ def resolve_figures(data: ReportData) -> Figures:
          pages_total_source if pages_total is not None else SOURCE_NONE),
         ("errors", f"{errors_total:,}", errors_total_source),
         count_figure("localities planned", "localities_planned", "newhomie/localities/planned"),
-        count_figure("suburb profiles", "suburb_profiles", "newhomie/items/suburb_profile"),
+        count_figure("suburb profiles", "suburb_profiles", "newhomie/distinct/suburb_profile"),
         count_figure("blocked pages", "blocked", "newhomie/blocked"),
         count_figure("prices parsed", "prices_parsed", "newhomie/price/parsed"),
         count_figure("unparsed prices", "unparsed_prices", "newhomie/price/unparsed"),

@@ -46,8 +46,8 @@ def summarise(stats: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "localities": {name: _int(stats, f"newhomie/localities/{name}") for name in LOCALITY_OUTCOMES},
         "localities_planned": _int(stats, "newhomie/localities/planned"),
-        "listings": {kind: _int(stats, f"newhomie/items/listing/{kind}") for kind in LISTING_TYPES},
-        "suburb_profiles": _int(stats, "newhomie/items/suburb_profile"),
+        "listings": {kind: _int(stats, f"newhomie/distinct/listing/{kind}") for kind in LISTING_TYPES},
+        "suburb_profiles": _int(stats, "newhomie/distinct/suburb_profile"),
         "pages": pages,
         "pages_total": sum(sum(outcomes.values()) for outcomes in pages.values()),
         "errors": errors,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from newhomie.localities import Locality
-from newhomie.progress import CrawlProgress, LocalityCrawl, SearchTally
+from newhomie.progress import CrawlProgress, LocalityCrawl, SearchTally, Sighting
 
 DANDENONG = Locality("Dandenong", "VIC", "3175")
 RICHMOND = Locality("Richmond", "VIC", "3121")
@@ -44,7 +44,7 @@ def test_a_locality_ends_at_its_last_answer_only() -> None:
     assert crawl.finished_at >= crawl.started_at
     assert progress.get(DANDENONG.slug) is None
     assert progress.active == {}
-    assert progress.finished == [crawl]
+    assert progress.latest_status == {DANDENONG.slug: "done"}
 
 
 def test_a_locality_cannot_be_begun_twice_at_once() -> None:
@@ -102,7 +102,7 @@ def test_outcome_counts_count_each_locality_once_by_its_latest_attempt() -> None
     assert progress.outcome_counts() == {"done": 1, "not_found": 1, "failed": 1}
     run(progress, RICHMOND, attempt=2, errors=3)
     assert progress.outcome_counts() == {"done": 1, "not_found": 1, "failed": 1}
-    assert len(progress.finished) == 5
+    assert len(progress.latest_status) == 3
 
 
 def test_a_locality_whose_requests_were_lost_is_abandoned_as_failed() -> None:
@@ -150,3 +150,38 @@ def test_a_search_tally_says_what_its_bands_missed() -> None:
     assert tally.missing == 50
     tally.covered = 2_450  # the site grew between the requests: nothing is missing
     assert tally.missing == 0
+
+
+def test_a_listing_is_new_once_per_attempt_and_once_per_run() -> None:
+    progress = CrawlProgress()
+    first = progress.begin(DANDENONG)
+    progress.sent(first)
+    assert first.see_listing("sale", 11) is Sighting.NEW
+    assert first.see_listing("sale", 11) is Sighting.AGAIN  # a promoted repeat on a later page
+    assert first.see_listing("rent", 11) is Sighting.NEW  # kinds are counted apart
+    assert first.see_profile() is Sighting.NEW
+    first.errors = 1
+    progress.answered(first)
+    assert progress.failed_first_attempts() == [DANDENONG]
+
+    retry = progress.begin(DANDENONG, attempt=2)
+    assert retry.previous is first
+    assert progress.failed_first_attempts() == []  # its retry has begun
+    progress.sent(retry)
+    # Stored again (it may have changed since), but the run counted it already.
+    assert retry.see_listing("sale", 11) is Sighting.RETRIED
+    assert retry.see_listing("sale", 11) is Sighting.AGAIN
+    assert retry.see_listing("sale", 12) is Sighting.NEW
+    assert retry.see_profile() is Sighting.RETRIED
+    assert (first.listings, retry.listings) == (2, 2)
+    progress.answered(retry)
+    assert retry.previous is None  # the failed attempt's ids are let go
+
+
+def test_what_ended_is_not_kept_unless_it_will_be_retried() -> None:
+    progress = CrawlProgress()
+    done = run(progress, DANDENONG)
+    failed = run(progress, RICHMOND, errors=1)
+    assert progress.to_retry == {RICHMOND.slug: failed}
+    assert done not in progress.to_retry.values()
+    assert progress.begin(DANDENONG, attempt=2).previous is None

@@ -42,7 +42,7 @@ from newhomie.pages import (
     parse_suburb_profile,
 )
 from newhomie.preflight import PreflightError
-from newhomie.progress import CrawlProgress, LocalityCrawl
+from newhomie.progress import CrawlProgress, LocalityCrawl, Sighting
 
 logger = logging.getLogger(__name__)
 
@@ -213,6 +213,8 @@ class ListingsSpider(scrapy.Spider):
             return
         self.crawler.stats.inc_value("newhomie/pages/profile/ok")
         crawl.pages += 1
+        if crawl.see_profile() is Sighting.NEW:
+            self.crawler.stats.inc_value("newhomie/distinct/suburb_profile")
         yield profile
 
     def read_search(self, crawl: LocalityCrawl, response: Response) -> Iterator[Any]:
@@ -247,13 +249,15 @@ class ListingsSpider(scrapy.Spider):
                 kind="listing", locality=str(crawl.locality), url=response.url, raw=entry.raw,
                 reason=f"{entry.field}: {entry.message}",
             )  # fmt: skip
-        seen = crawl.seen_ids.setdefault(kind, set())
         for listing in page.listings:
             # Promoted listings repeat on several pages, and bands may overlap while the site changes.
-            if listing.listing_id not in seen:
-                seen.add(listing.listing_id)
-                crawl.listings += 1
-                yield listing
+            sighting = crawl.see_listing(kind, listing.listing_id)
+            if sighting is Sighting.AGAIN:
+                continue
+            if sighting is Sighting.NEW:
+                # Rows this run stored, each once: what a failed attempt stored, its retry stores again.
+                self.crawler.stats.inc_value(f"newhomie/distinct/listing/{kind}")
+            yield listing
 
     def plan_search(
         self, crawl: LocalityCrawl, kind: str, total: int, total_pages: int, band_text: str | None, url: str
