@@ -4,7 +4,9 @@ exactly the site's ground truth, and that the healing shows in the run's stats."
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import threading
 import time
@@ -336,3 +338,36 @@ def test_a_locality_bigger_than_the_sites_1000_results_is_split_into_price_bands
     assert max(r.page or 1 for r in site.served.snapshot() if r.page_kind == "search") <= 50
     [outcome] = fetch_all(database_url, "SELECT * FROM locality_crawl")
     assert (outcome["status"], outcome["listings"]) == ("done", 3100)
+
+
+def test_a_locality_whose_request_was_lost_is_ended_by_the_watchdog_and_healed_by_its_retry(
+    fakesite: RunningSite, database_url: str
+) -> None:
+    site = fakesite.site
+    lost_locality = site.localities()[1]
+    result = run_crawl(
+        fakesite.base_url,
+        database_url,
+        localities_of(site),
+        "-a",
+        "kinds=sale,rent",
+        settings={
+            "SPIDER_MIDDLEWARES": json.dumps({"newhomie.testing.lost_requests.LoseOneRequest": 100}),
+            "NEWHOMIE_TEST_LOSE_URL": f"/rent/{lost_locality.slug}/",
+            "NEWHOMIE_STALL_SECONDS": "3",
+            # The lost request is one error in a small run; the watchdog, not health, is judged here.
+            "NEWHOMIE_HEALTH_MAX_ERROR_RATE": "1",
+            "NEWHOMIE_HEALTH_MAX_FAILED_LOCALITIES": "1",
+        },
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (
+        f"test fault: losing the request for {fakesite.base_url}/rent/{lost_locality.slug}/" in result.stderr
+    )
+    assert re.search(rf"locality {re.escape(str(lost_locality))}: lost track of 1 requests", result.stderr)
+    # Its retry at the end of the run read everything, the lost page included.
+    assert_database_holds_ground_truth(site, database_url, fakesite.base_url, SALE_RENT)
+    outcomes = {r["locality_slug"]: r for r in fetch_all(database_url, "SELECT * FROM locality_crawl")}
+    assert outcomes[lost_locality.slug]["attempts"] == 2
+    assert {r["status"] for r in outcomes.values()} == {"done"}
+    assert only_run(database_url)["stats"]["newhomie/localities/stalled"] == 1
