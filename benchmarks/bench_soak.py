@@ -423,8 +423,8 @@ def report(
     kinds = Counter(r.page_kind for r in served)
     runs = fetch_all(database_url, "SELECT stats, summary, health, health_reasons FROM crawl_run ORDER BY id")
     run = runs[-1] if runs else {}
-    stats: dict[str, Any] = run.get("stats") or {}  # type: ignore[assignment]
-    summary: dict[str, Any] | None = run.get("summary")  # type: ignore[assignment]
+    stats: dict[str, Any] = run.get("stats") or {}
+    summary: dict[str, Any] | None = run.get("summary")
     outcomes = fetch_all(database_url, "SELECT status, attempts FROM locality_crawl")
     truth = check_against_truth(site, database_url, running.base_url)
 

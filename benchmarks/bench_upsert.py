@@ -170,7 +170,7 @@ def measure(
         conn.close()
         day_one = datetime.now(UTC) - timedelta(days=3)
         visits = [
-            db.Write("upsert_locality", (visit,), visit["slug"], key=(visit["slug"],))
+            db.Write("upsert_locality", (visit,), str(visit["slug"]), key=(visit["slug"],))
             for visit in (
                 {"slug": s, "name": n, "state": st, "postcode": pc, "status": "active", "crawled_at": day_one,
                  "boundary": None}

@@ -16,7 +16,7 @@ import pytest
 
 from newhomie import db
 from newhomie.localities import time_zone
-from newhomie.testing.fakesite import FakeSite, RunningSite, ServedRequest
+from newhomie.testing.fakesite import FakeSite, Kind, RunningSite, ServedRequest
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -32,7 +32,7 @@ FAST_SETTINGS = {
 }
 
 
-KINDS = ("sale", "rent", "sold")
+KINDS: tuple[Kind, ...] = ("sale", "rent", "sold")
 
 
 def crawl_command(
@@ -92,7 +92,7 @@ def start_crawl(
         )
 
 
-def fetch_all(database_url: str, statement: str, params: Sequence[object] = ()) -> list[dict[str, object]]:
+def fetch_all(database_url: str, statement: str, params: Sequence[object] = ()) -> list[dict[str, Any]]:
     conn = db.connect(database_url)
     try:
         with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
@@ -120,7 +120,7 @@ def local(moment: datetime | None, zone: str) -> str | None:
     return None if moment is None else moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%dT%H:%M:%S")
 
 
-def truth_ids(site: FakeSite, kinds: Sequence[str] = KINDS) -> set[int]:
+def truth_ids(site: FakeSite, kinds: Sequence[Kind] = KINDS) -> set[int]:
     slugs = [locality.slug for locality in site.localities()]
     return {item["listing_id"] for slug in slugs for kind in kinds for item in site.ground_truth(slug, kind)}
 
@@ -161,7 +161,7 @@ def assert_listing_matches(row: dict[str, Any], truth: dict[str, Any], base_url:
 
 
 def assert_database_holds_ground_truth(
-    site: FakeSite, database_url: str, base_url: str, kinds: Sequence[str] = KINDS
+    site: FakeSite, database_url: str, base_url: str, kinds: Sequence[Kind] = KINDS
 ) -> None:
     """Every listing of the site, exactly once and exactly as served; nothing else."""
     truth = {

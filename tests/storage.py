@@ -71,7 +71,7 @@ def visit(slug: str = DANDENONG, crawled_at: datetime | None = None, status: str
         name=name.replace("-", " ").title(),
         state=state.upper(),
         postcode=postcode,
-        status=status,  # type: ignore[arg-type]
+        status=status,
         crawled_at=crawled_at or datetime.now(UTC),
     )
 

@@ -18,14 +18,14 @@ import psutil
 import pytest
 
 from newhomie.handler import BROWSER_PROCESS_NAMES
-from newhomie.testing.fakesite import FakeSite, RunningSite
+from newhomie.testing.fakesite import FakeSite, Kind, RunningSite
 from newhomie.testing.fixtures import FakeSiteFactory
 from tests.crawling import assert_database_holds_ground_truth, fetch_all, run_crawl, start_crawl
 
 pytestmark = pytest.mark.e2e
 
 # The local site's localities, crawled with fewer kinds where a test needs pages, not breadth.
-SALE_RENT = ("sale", "rent")
+SALE_RENT: tuple[Kind, ...] = ("sale", "rent")
 
 
 def only_run(database_url: str) -> dict[str, Any]:

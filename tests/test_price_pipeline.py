@@ -18,7 +18,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 @pytest.fixture
 def pipeline() -> PriceNormalisationPipeline:
     crawler = get_crawler()
-    crawler.stats.open_spider()  # type: ignore[union-attr]
+    crawler.stats.open_spider()
     return PriceNormalisationPipeline.from_crawler(crawler)
 
 
