@@ -84,7 +84,8 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 # A block page (bot protection answered) pauses the whole crawl: NEWHOMIE_BLOCK_BACKOFF seconds,
 # doubled for each block in a row up to NEWHOMIE_BLOCK_BACKOFF_MAX; the page is retried in a fresh
 # browser context up to NEWHOMIE_BLOCK_RETRIES times. A Retry-After header (429, 503, a block page)
-# is honoured up to NEWHOMIE_RETRY_AFTER_MAX seconds.
+# is honoured up to NEWHOMIE_RETRY_AFTER_MAX seconds. Each such pause also doubles the delay between
+# pages (at most AUTOTHROTTLE_MAX_DELAY), which AutoThrottle lowers again as good pages come.
 NEWHOMIE_BLOCK_BACKOFF = 30.0
 NEWHOMIE_BLOCK_BACKOFF_MAX = 600.0
 NEWHOMIE_BLOCK_RETRIES = 3
