@@ -2,8 +2,8 @@
 # it with Docker. Scrapy Cloud stacks cannot install a browser with pip, hence a custom image.
 #
 # Scrapy Cloud starts each job with `start-crawl` (and reads the spiders with `shub-image-info`), both from
-# scrapinghub-entrypoint-scrapy in requirements.txt, as user `nobody` in /scrapinghub, with HOME set to
-# that directory and wiped: so no ENTRYPOINT (it would swallow those commands), and nothing the crawler
+# scrapinghub-entrypoint-scrapy in requirements-image.txt, as user `nobody` in /scrapinghub, with HOME set
+# to that directory and wiped: so no ENTRYPOINT (it would swallow those commands), and nothing the crawler
 # needs lives under a home directory. The browser is Debian's Chromium, installed system-wide.
 FROM python:3.11-slim-bookworm
 
@@ -18,9 +18,11 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
-# The pinned requirements first, so that a code change does not reinstall them.
-COPY requirements.txt /app/
-RUN pip install -r requirements.txt
+# The pinned requirements first, so that a code change does not reinstall them: the crawler's run-time
+# pins (requirements.txt, which requirements-image.txt includes) and Scrapy Cloud's entry points. No test
+# or development tool: those are in requirements-dev.txt, for .venv only.
+COPY requirements.txt requirements-image.txt /app/
+RUN pip install -r requirements-image.txt
 COPY pyproject.toml README.md /app/
 COPY newhomie /app/newhomie
 RUN pip install --no-deps .

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Idempotent set-up: .venv/ with the pinned requirements, and a Chromium for scrapy-playwright.
+# Idempotent set-up: .venv/ with the pinned requirements (requirements-dev.txt), and a Chromium for
+# scrapy-playwright.
 # Takes seconds when everything is already in place (stamps in .venv/ remember what was done).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,11 +27,15 @@ if [ ! -x "$VENV/bin/python" ]; then
     fi
 fi
 
-req_hash=$(sha256sum requirements.txt | cut -d' ' -f1)
+# requirements-dev.txt: the run-time pins (requirements.txt, through requirements-image.txt, what the
+# Docker image installs) plus the tools for tests and checks. The stamp hashes every file of that chain,
+# so editing any one of them installs again.
+req_files=(requirements.txt requirements-image.txt requirements-dev.txt)
+req_hash=$(sha256sum "${req_files[@]}" | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$VENV/.requirements.sha256" 2>/dev/null)" != "$req_hash" ]; then
-    say "installing requirements.txt"
+    say "installing requirements-dev.txt"
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip
-    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r requirements.txt
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r requirements-dev.txt
     echo "$req_hash" > "$VENV/.requirements.sha256"
 fi
 

@@ -1,14 +1,19 @@
 """The Docker image for Zyte Scrapy Cloud and self-hosting, tested without a Docker engine (none runs here).
 
 What the image does is tested from its Dockerfile: the files it copies, the pinned requirements it
-installs, the environment it sets; and its entry point is run for real the way Scrapy Cloud runs it:
-`start-crawl` from scrapinghub-entrypoint-scrapy, with the package installed as `pip install .`
-installs it, in an empty working directory, with an empty HOME and only the image's environment, a
-job description in SHUB_JOB_DATA and a file for the platform's pipe.
+installs, the environment it sets. What it installs is rebuilt here as a virtualenv holding only the
+distributions those pins install (linked from .venv, which holds the same versions: offline, in a second
+or two): the package's modules are imported and `scrapy list` run with requirements.txt's alone, and
+Scrapy Cloud's entry points run for real with the image's, the way Scrapy Cloud runs them:
+`start-crawl` from scrapinghub-entrypoint-scrapy, with the package installed as `pip install .` installs
+it, in an empty working directory, with an empty HOME and only the image's environment, a job description
+in SHUB_JOB_DATA, the settings set in Scrapy Cloud's UI in SHUB_SETTINGS and a file for the platform's
+pipe. (scripts/check_runtime_requirements.py does the same with a real `pip install` from the index.)
 """
 
 from __future__ import annotations
 
+import ast
 import configparser
 import fnmatch
 import json
@@ -18,22 +23,33 @@ import subprocess
 import sys
 import tempfile
 import tomllib
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import yaml
 from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from newhomie import db
 from newhomie.testing.fakesite import RunningSite
 from newhomie.testing.fixtures import FakeSiteFactory
 from tests.crawling import FAST_SETTINGS, assert_database_holds_ground_truth, fetch_all, truth_ids
-from tests.test_packaging import VENV_BIN, copy_project
+from tests.test_packaging import copy_project, distribution_closure
 
 REPO = Path(__file__).resolve().parents[1]
+#: What the crawler needs at run time; what the image installs (those and Scrapy Cloud's entry points);
+#: what `make setup` installs into .venv (those and the tools for tests and checks).
+RUNTIME_REQUIREMENTS = REPO / "requirements.txt"
+IMAGE_REQUIREMENTS = REPO / "requirements-image.txt"
+DEV_REQUIREMENTS = REPO / "requirements-dev.txt"
+SCRAPY_CLOUD_ENTRY_POINTS = "scrapinghub-entrypoint-scrapy"
+#: The package's pytest plugin (fixtures for the local site): test support, which imports pytest.
+TEST_ONLY_MODULES = {"newhomie.testing.fixtures"}
 
 
 @dataclass(frozen=True)
@@ -73,16 +89,82 @@ def image_environment() -> dict[str, str]:
     return env
 
 
-def pinned_requirements() -> dict[str, str]:
+def pinned_requirements(path: Path) -> dict[str, str]:
+    """The pins of a requirements file and of the files it includes with `-r` (relative to it, as pip reads
+    them), by name as written; each one pinned with == and pinned once."""
     pins: dict[str, str] = {}
-    for line in (REPO / "requirements.txt").read_text(encoding="utf-8").splitlines():
+    for line in path.read_text(encoding="utf-8").splitlines():
         text = line.split("#", 1)[0].strip()
-        if text:
-            name, equals, version = text.partition("==")
-            assert equals, f"requirements.txt: {text!r} is not pinned with =="
-            assert version.strip(), f"requirements.txt: {text!r} has no version"
-            pins[name.strip()] = version.strip()
+        if not text:
+            continue
+        option, _, included = text.partition(" ")
+        if option in ("-r", "--requirement"):
+            for name, version in pinned_requirements(path.parent / included.strip()).items():
+                assert name not in pins, f"{path.name}: {name} is pinned twice"
+                pins[name] = version
+            continue
+        assert not text.startswith("-"), f"{path.name}: {text!r}: only pins and -r are expected"
+        name, equals, version = text.partition("==")
+        assert equals, f"{path.name}: {text!r} is not pinned with =="
+        assert version.strip(), f"{path.name}: {text!r} has no version"
+        assert name.strip() not in pins, f"{path.name}: {name.strip()} is pinned twice"
+        pins[name.strip()] = version.strip()
     return pins
+
+
+def installed_closure(path: Path) -> set[str]:
+    """What `pip install -r path` installs, as normalised names: the pins and what they require (read from
+    the metadata of .venv, which holds exactly these pins, test_the_requirement_files_build_on_each_other)."""
+    return distribution_closure([f"{name}=={version}" for name, version in pinned_requirements(path).items()])
+
+
+def imported_distributions(package: Path) -> dict[str, set[str]]:
+    """The distributions (normalised) that the modules under `package` import, with the modules importing
+    each; TEST_ONLY_MODULES left out. Imports inside functions count: they run at run time too."""
+    providers = metadata.packages_distributions()
+    found: dict[str, set[str]] = {}
+    for path in sorted(package.rglob("*.py")):
+        module = ".".join(path.relative_to(package.parent).with_suffix("").parts).removesuffix(".__init__")
+        if module in TEST_ONLY_MODULES:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            for top in {name.split(".")[0] for name in names}:
+                if top in sys.stdlib_module_names or top in ("newhomie", "__future__"):
+                    continue
+                for distribution in providers.get(top, [f"<no installed distribution provides {top}>"]):
+                    found.setdefault(canonicalize_name(distribution), set()).add(module)
+    return found
+
+
+def linked_venv(destination: Path, requirements: Path) -> Path:
+    """A virtualenv holding only the distributions `pip install -r requirements` installs: each one's
+    files (its RECORD) linked from .venv, and its console scripts written as pip writes them. Offline and
+    fast, and exactly those distributions: an import of anything else fails in it. Returns its bin/."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(destination)], check=True, timeout=120)
+    (site_packages,) = destination.glob("lib/python*/site-packages")
+    bin_dir = destination / "bin"
+    for name in sorted(installed_closure(requirements)):
+        distribution = metadata.distribution(name)
+        for file in distribution.files or []:
+            if file.parts[0] == "..":  # scripts in .venv/bin, written below for this venv
+                continue
+            link = site_packages / file
+            link.parent.mkdir(parents=True, exist_ok=True)
+            if not link.exists():
+                link.symlink_to(Path(str(distribution.locate_file(file))).resolve())
+        for entry_point in distribution.entry_points.select(group="console_scripts"):
+            module, _, function = entry_point.value.partition(":")
+            script = bin_dir / entry_point.name
+            top = function.split(".")[0]
+            script.write_text(
+                f"#!{bin_dir / 'python'}\nimport sys\nfrom {module} import {top}\nsys.exit({function}())\n",
+                encoding="utf-8",
+            )
+            script.chmod(0o755)
+    return bin_dir
 
 
 def test_the_image_runs_the_python_the_tests_run() -> None:
@@ -114,31 +196,63 @@ def test_every_file_the_image_copies_exists_and_the_context_leaves_secrets_out()
         assert secret_or_local_state in ignored
 
 
-def test_the_image_installs_the_pinned_requirements_the_tests_run_with_then_the_package_alone() -> None:
+def test_the_requirement_files_build_on_each_other_and_venv_holds_their_pins() -> None:
+    runtime, image, dev = (
+        pinned_requirements(p) for p in (RUNTIME_REQUIREMENTS, IMAGE_REQUIREMENTS, DEV_REQUIREMENTS)
+    )
+    assert runtime.items() <= image.items() <= dev.items()
+    # The image adds Scrapy Cloud's entry points and nothing else; its pin is written once, there.
+    assert set(image) - set(runtime) == {SCRAPY_CLOUD_ENTRY_POINTS}
+    assert SCRAPY_CLOUD_ENTRY_POINTS not in DEV_REQUIREMENTS.read_text(encoding="utf-8")
+    # What the image installs is what this virtualenv holds, so these tests speak for the image.
+    assert {name: metadata.version(name) for name in dev} == dev
+
+
+def test_the_image_installs_its_pins_then_the_package_alone() -> None:
     runs = [i for i in dockerfile() if i.keyword in ("COPY", "RUN")]
     texts = [f"{i.keyword} {i.arguments}" for i in runs]
-    install_requirements = texts.index("RUN pip install -r requirements.txt")
-    assert texts.index("COPY requirements.txt /app/") < install_requirements
+    install_requirements = texts.index(f"RUN pip install -r {IMAGE_REQUIREMENTS.name}")
+    # Both files: requirements-image.txt includes requirements.txt.
+    copy_requirements = texts.index(f"COPY {RUNTIME_REQUIREMENTS.name} {IMAGE_REQUIREMENTS.name} /app/")
+    assert copy_requirements < install_requirements
     install_package = texts.index("RUN pip install --no-deps .")
     assert install_requirements < install_package
     assert texts.index("COPY newhomie /app/newhomie") < install_package
-    assert not [
-        t
-        for t in texts
-        if "pip install" in t and t not in (texts[install_requirements], texts[install_package])
-    ]
+    assert [t for t in texts if "pip install" in t] == [texts[install_requirements], texts[install_package]]
+    assert not [t for t in texts if DEV_REQUIREMENTS.name in t]
 
-    pins = pinned_requirements()
-    assert pins["scrapinghub-entrypoint-scrapy"]  # the entry points Scrapy Cloud calls
-    # What the image installs is what this virtualenv holds, so these tests speak for the image.
-    assert {name: metadata.version(name) for name in pins} == pins
-    # `--no-deps .` installs nothing else: every dependency the package declares must be pinned here.
+    # `--no-deps .` installs nothing else: every dependency the package declares must be pinned for run time.
+    pins = {
+        canonicalize_name(name): version
+        for name, version in pinned_requirements(RUNTIME_REQUIREMENTS).items()
+    }
     declared = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
     for text in declared:
         requirement = Requirement(text)
-        pinned = {name.lower(): version for name, version in pins.items()}.get(requirement.name.lower())
+        pinned = pins.get(canonicalize_name(requirement.name))
         assert pinned is not None, f"{requirement.name} is declared but not pinned in requirements.txt"
         assert requirement.specifier.contains(pinned), f"{requirement.name}=={pinned} does not satisfy {text}"
+
+
+def test_the_image_installs_no_test_or_development_tool() -> None:
+    image = installed_closure(IMAGE_REQUIREMENTS)
+    image_pins = {canonicalize_name(name) for name in pinned_requirements(IMAGE_REQUIREMENTS)}
+    dev_only = {canonicalize_name(name) for name in pinned_requirements(DEV_REQUIREMENTS)} - image_pins
+    # Named, so that a tool moved into the image's lists fails here whatever the dev list says; with what
+    # pytest and mypy bring along.
+    tools = {"pytest", "pytest-timeout", "hypothesis", "ruff", "mypy", "pyyaml", "scrapyd", "scrapyd-client"}
+    assert tools <= dev_only
+    # Neither pinned for the image nor pulled in by what is.
+    assert image & (dev_only | tools | {"pluggy", "iniconfig", "mypy-extensions", "uberegg"}) == set()
+
+
+def test_every_import_of_the_package_is_satisfied_by_the_runtime_requirements_alone() -> None:
+    runtime = installed_closure(RUNTIME_REQUIREMENTS)
+    imported = imported_distributions(REPO / "newhomie")
+    read = {"scrapy", "playwright", "psycopg2-binary", "pydantic", "twisted"}
+    assert read <= set(imported)  # the scan finds imports (Twisted comes with Scrapy, it is not pinned)
+    missing = {name: sorted(modules) for name, modules in imported.items() if name not in runtime}
+    assert missing == {}, "imported at run time but not installed by requirements.txt"
 
 
 def test_scrapy_cloud_can_run_its_commands_in_the_image() -> None:
@@ -147,12 +261,8 @@ def test_scrapy_cloud_can_run_its_commands_in_the_image() -> None:
     assert arguments_of("ENTRYPOINT") == []
     (command,) = arguments_of("CMD")
     assert json.loads(command)[0] == "scrapy"  # exec form: a plain command for self-hosting
-    scripts = {
-        ep.name: ep.value for ep in metadata.distribution("scrapinghub-entrypoint-scrapy").entry_points
-    }
-    assert {"start-crawl", "shub-image-info"} <= set(scripts)
-    for name in ("start-crawl", "shub-image-info"):
-        assert (VENV_BIN / name).exists()
+    scripts = {ep.name for ep in metadata.distribution(SCRAPY_CLOUD_ENTRY_POINTS).entry_points}
+    assert {"start-crawl", "shub-image-info"} <= scripts
 
 
 def test_the_image_names_the_same_project_settings_as_scrapy_cfg_and_the_package() -> None:
@@ -164,7 +274,7 @@ def test_the_image_names_the_same_project_settings_as_scrapy_cfg_and_the_package
     assert entry_points == {"settings": settings_module}
     assert scrapy_cfg["deploy"]["project"] == "newhomie"
     shub = yaml.safe_load((REPO / "scrapinghub.yml").read_text(encoding="utf-8"))
-    # The custom image, never a stack (shub refuses both at once); the image installs requirements.txt itself.
+    # The custom image, never a stack (shub refuses both at once); the image installs its requirements itself.
     assert shub["image"] is True
     assert not {"stack", "stacks", "requirements"} & set(shub)
     assert (REPO / shub.get("dockerfile", "Dockerfile")).is_file()
@@ -210,6 +320,18 @@ def installed_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return target
 
 
+@pytest.fixture(scope="module")
+def runtime_bin(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """bin/ of a virtualenv with requirements.txt's distributions alone."""
+    return linked_venv(tmp_path_factory.mktemp("runtime") / "venv", RUNTIME_REQUIREMENTS)
+
+
+@pytest.fixture(scope="module")
+def image_bin(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """bin/ of a virtualenv with what the image installs: requirements-image.txt's distributions alone."""
+    return linked_venv(tmp_path_factory.mktemp("image-venv") / "venv", IMAGE_REQUIREMENTS)
+
+
 @pytest.fixture
 def short_tmpdir() -> Iterator[Path]:
     """TMPDIR for a job: the entry point's JOBDIR lands there, and so does Chromium's profile, whose socket
@@ -221,11 +343,13 @@ def short_tmpdir() -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def job_environment(installed: Path, home: Path, tmpdir: Path, extra: dict[str, str]) -> dict[str, str]:
+def job_environment(
+    bin_dir: Path, installed: Path, home: Path, tmpdir: Path, extra: dict[str, str]
+) -> dict[str, str]:
     """What a Scrapy Cloud job sees: the image's ENV, an empty HOME, the installed package, the job's own."""
     return {
-        "PATH": f"{VENV_BIN}:/usr/local/bin:/usr/bin:/bin",
-        # The image's site-packages: the virtualenv's (the same pins) plus the installed package.
+        "PATH": f"{bin_dir}:/usr/local/bin:/usr/bin:/bin",
+        # The image's site-packages: the virtualenv's (the image's pins) plus the installed package.
         "PYTHONPATH": str(installed),
         "HOME": str(home),
         "TMPDIR": str(tmpdir),
@@ -234,14 +358,71 @@ def job_environment(installed: Path, home: Path, tmpdir: Path, extra: dict[str, 
     }
 
 
+# Run in the runtime virtualenv: every module of the installed package imports; what is not in it does not.
+IMPORT_EVERY_MODULE = """
+import importlib, importlib.util, json, pkgutil, sys
+import newhomie
+NOT_AT_RUN_TIME = ("pytest", "yaml", "hypothesis", "scrapyd", "sh_scrapy")
+failed = {}
+modules = [m.name for m in pkgutil.walk_packages(newhomie.__path__, "newhomie.")]
+for name in modules:
+    if name not in sys.argv[1:]:
+        try:
+            importlib.import_module(name)
+        except Exception as exc:
+            failed[name] = repr(exc)
+print(json.dumps({
+    "package": newhomie.__file__,
+    "modules": len(modules),
+    "failed": failed,
+    "absent": [n for n in NOT_AT_RUN_TIME if importlib.util.find_spec(n) is None],
+}))
+"""
+
+
+def test_the_runtime_requirements_alone_import_every_module_and_list_the_spider(
+    runtime_bin: Path, installed_package: Path, tmp_path: Path, short_tmpdir: Path
+) -> None:
+    (tmp_path / "home").mkdir()
+    env = job_environment(runtime_bin, installed_package, tmp_path / "home", short_tmpdir, {})
+    result = subprocess.run(
+        [str(runtime_bin / "python"), "-c", IMPORT_EVERY_MODULE, *TEST_ONLY_MODULES],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["failed"] == {}
+    assert Path(report["package"]).is_relative_to(installed_package)
+    assert report["modules"] > 20
+    # The virtualenv really holds nothing else: what only tests, checks or Scrapy Cloud need is absent.
+    assert report["absent"] == ["pytest", "yaml", "hypothesis", "scrapyd", "sh_scrapy"]
+
+    listed = subprocess.run(
+        [str(runtime_bin / "scrapy"), "list"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert listed.returncode == 0, listed.stderr[-3000:]
+    assert listed.stdout.split() == ["listings"]
+
+
 def test_shub_image_info_lists_the_spider_from_the_installed_package(
-    installed_package: Path, tmp_path: Path, short_tmpdir: Path
+    image_bin: Path, installed_package: Path, tmp_path: Path, short_tmpdir: Path
 ) -> None:
     (tmp_path / "home").mkdir()
     result = subprocess.run(
-        [str(VENV_BIN / "shub-image-info")],
+        [str(image_bin / "shub-image-info")],
         cwd=tmp_path,
-        env=job_environment(installed_package, tmp_path / "home", short_tmpdir, {}),
+        env=job_environment(image_bin, installed_package, tmp_path / "home", short_tmpdir, {}),
         capture_output=True,
         text=True,
         timeout=120,
@@ -254,16 +435,29 @@ def test_shub_image_info_lists_the_spider_from_the_installed_package(
     }
 
 
-@pytest.mark.e2e
-def test_start_crawl_runs_a_scrapy_cloud_job_that_lands_the_site(
-    installed_package: Path,
-    fakesite_factory: FakeSiteFactory,
-    database_url: str,
+@dataclass(frozen=True)
+class JobRun:
+    result: subprocess.CompletedProcess[str]
+    #: What the job sent down the platform's pipe: its log lines, stats, items and the end.
+    messages: list[str]
+
+    def output(self) -> str:
+        """Everything the job wrote anywhere Scrapy Cloud keeps or shows."""
+        return "\n".join([self.result.stdout, self.result.stderr, *self.messages])
+
+
+def run_scrapy_cloud_job(
+    image_bin: Path,
+    installed: Path,
+    running: RunningSite,
     tmp_path: Path,
-    short_tmpdir: Path,
-) -> None:
-    running: RunningSite = fakesite_factory(localities=2, seed=5, listings_per_locality=(2, 6))
-    site = running.site
+    tmpdir: Path,
+    *,
+    settings: dict[str, dict[str, str]],
+    environment: dict[str, str],
+) -> JobRun:
+    """`start-crawl` as Scrapy Cloud runs it for `listings` over the local site's localities, with the
+    settings set in Scrapy Cloud's UI by section (SHUB_SETTINGS) and extra environment variables."""
     work, home = tmp_path / "scrapinghub", tmp_path / "home"
     work.mkdir()
     home.mkdir()
@@ -272,34 +466,130 @@ def test_start_crawl_runs_a_scrapy_cloud_job_that_lands_the_site(
         "key": "123/4/5",
         "auth": "job-auth",
         "spider": "listings",
-        "spider_args": {"localities": ";".join(site.locality_strings())},
+        "spider_args": {"localities": ";".join(running.site.locality_strings())},
         "tags": [],
     }
-    # The database URL reaches the job from the environment, as the design wants; on Scrapy Cloud itself
-    # see the README's note on where that comes from.
     extra = {
         "SHUB_JOB_DATA": json.dumps(job),
-        "SHUB_SETTINGS": json.dumps({"job_settings": FAST_SETTINGS}),
+        "SHUB_SETTINGS": json.dumps(settings),
         "SHUB_FIFO_PATH": str(pipe),
-        db.DATABASE_URL_ENV: database_url,
         "DOMAIN_BASE_URL": running.base_url,
+        **environment,
     }
     result = subprocess.run(
-        [str(VENV_BIN / "start-crawl")],
+        [str(image_bin / "start-crawl")],
         cwd=work,
-        env=job_environment(installed_package, home, short_tmpdir, extra),
+        env=job_environment(image_bin, installed, home, tmpdir, extra),
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
     )
     messages = pipe.read_text(encoding="utf-8").splitlines() if pipe.exists() else []
-    assert result.returncode == 0, (result.stderr[-3000:], messages[-40:])
-    assert 'FIN {"outcome":"finished"}' in messages, messages[-40:]
-    errors = [m for m in messages if m.startswith("LOG ") and json.loads(m[4:])["level"] >= 40]
-    assert errors == []
+    return JobRun(result, messages)
 
-    assert truth_ids(site), "the local site should serve listings"
-    assert_database_holds_ground_truth(site, database_url, running.base_url)
+
+def assert_job_landed_the_site(job: JobRun, running: RunningSite, database_url: str) -> None:
+    assert job.result.returncode == 0, (job.result.stderr[-3000:], job.messages[-40:])
+    assert 'FIN {"outcome":"finished"}' in job.messages, job.messages[-40:]
+    errors = [m for m in job.messages if m.startswith("LOG ") and json.loads(m[4:])["level"] >= 40]
+    assert errors == []
+    assert truth_ids(running.site), "the local site should serve listings"
+    assert_database_holds_ground_truth(running.site, database_url, running.base_url)
     runs = fetch_all(database_url, "SELECT status, health FROM crawl_run")
     assert runs == [{"status": "finished", "health": "healthy"}]
+
+
+@pytest.mark.e2e
+def test_start_crawl_runs_a_scrapy_cloud_job_that_lands_the_site(
+    image_bin: Path,
+    installed_package: Path,
+    fakesite_factory: FakeSiteFactory,
+    database_url: str,
+    tmp_path: Path,
+    short_tmpdir: Path,
+) -> None:
+    running: RunningSite = fakesite_factory(localities=2, seed=5, listings_per_locality=(2, 6))
+    # The database URL from the environment: a self-hosted run of the image (`docker run -e ...`).
+    job = run_scrapy_cloud_job(
+        image_bin,
+        installed_package,
+        running,
+        tmp_path,
+        short_tmpdir,
+        settings={"job_settings": FAST_SETTINGS},
+        environment={db.DATABASE_URL_ENV: database_url},
+    )
+    assert_job_landed_the_site(job, running, database_url)
+
+
+def with_password(url: str) -> tuple[str, str]:
+    """The URL with a password, and that password: its own if it has one, else a made-up one (the embedded
+    server trusts local connections and ignores it; what matters is that the job was handed it)."""
+    parts = urlsplit(url)
+    if parts.password:
+        return url, parts.password
+    password = f"pw-{uuid.uuid4().hex}"
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or 'postgres'}:{password}@{host}")), password
+
+
+@pytest.mark.e2e
+def test_a_scrapy_cloud_job_gets_the_database_from_the_projects_settings_and_never_logs_its_password(
+    image_bin: Path,
+    installed_package: Path,
+    fakesite_factory: FakeSiteFactory,
+    database_url: str,
+    tmp_path: Path,
+    short_tmpdir: Path,
+) -> None:
+    running: RunningSite = fakesite_factory(localities=2, seed=7, listings_per_locality=(2, 6))
+    url, password = with_password(database_url)
+    # No environment variable of ours, as on Scrapy Cloud: the URL is a project setting set in its UI. The
+    # job logs at DEBUG (a user may turn it on), so that not even Scrapy's most talkative lines hold it.
+    job = run_scrapy_cloud_job(
+        image_bin,
+        installed_package,
+        running,
+        tmp_path,
+        short_tmpdir,
+        settings={
+            "project_settings": {db.DATABASE_URL_ENV: url},
+            "job_settings": {**FAST_SETTINGS, "LOG_LEVEL": "DEBUG"},
+        },
+        environment={},
+    )
+    assert_job_landed_the_site(job, running, database_url)
+    output = job.output()
+    assert password not in output
+    # The log does say which database, masked, and where its URL came from.
+    assert (
+        f"PostgreSQL at {db.redact_url(url)} (from the Scrapy Cloud setting {db.DATABASE_URL_ENV})" in output
+    )
+    assert "Overridden settings" in output  # Scrapy's settings line was there, and did not show it
+    assert any('"level": 10' in m or '"level":10' in m for m in job.messages)  # DEBUG lines were logged
+
+
+@pytest.mark.e2e
+def test_a_scrapy_cloud_job_without_a_database_stops_before_crawling(
+    image_bin: Path,
+    installed_package: Path,
+    fakesite_factory: FakeSiteFactory,
+    tmp_path: Path,
+    short_tmpdir: Path,
+) -> None:
+    running: RunningSite = fakesite_factory(localities=1, seed=3, listings_per_locality=(1, 2))
+    job = run_scrapy_cloud_job(
+        image_bin,
+        installed_package,
+        running,
+        tmp_path,
+        short_tmpdir,
+        settings={"job_settings": FAST_SETTINGS},
+        environment={},
+    )
+    # The preflight's exit status, not a crawl into an embedded database that the job's container takes along.
+    assert job.result.returncode == 2, (job.result.stderr[-3000:], job.messages[-40:])
+    assert f"set {db.DATABASE_URL_ENV} in the project's (or the spider's) settings" in job.output()
+    assert len(running.site.served) == 0  # no page was asked for
+    assert not (tmp_path / "scrapinghub" / ".newhomie").exists()  # and no embedded database was made
