@@ -26,7 +26,7 @@ format: setup
 	$(VENV)/bin/ruff check --fix .
 
 typecheck: setup
-	$(VENV)/bin/mypy newhomie tests benchmarks
+	$(VENV)/bin/mypy newhomie tests benchmarks scripts
 
 bench: setup
 	$(PY) benchmarks/bench_prices.py
