@@ -13,7 +13,6 @@ pipe. (scripts/check_runtime_requirements.py does the same with a real `pip inst
 
 from __future__ import annotations
 
-import ast
 import configparser
 import fnmatch
 import json
@@ -39,6 +38,7 @@ from newhomie import db
 from newhomie.testing.fakesite import RunningSite
 from newhomie.testing.fixtures import FakeSiteFactory
 from tests.crawling import FAST_SETTINGS, assert_database_holds_ground_truth, fetch_all, truth_ids
+from tests.imports import third_party_imports
 from tests.test_packaging import copy_project, distribution_closure
 
 REPO = Path(__file__).resolve().parents[1]
@@ -127,15 +127,9 @@ def imported_distributions(package: Path) -> dict[str, set[str]]:
         module = ".".join(path.relative_to(package.parent).with_suffix("").parts).removesuffix(".__init__")
         if module in TEST_ONLY_MODULES:
             continue
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
-            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                names = [node.module]
-            for top in {name.split(".")[0] for name in names}:
-                if top in sys.stdlib_module_names or top in ("newhomie", "__future__"):
-                    continue
-                for distribution in providers.get(top, [f"<no installed distribution provides {top}>"]):
-                    found.setdefault(canonicalize_name(distribution), set()).add(module)
+        for top in third_party_imports(path):
+            for distribution in providers.get(top, [f"<no installed distribution provides {top}>"]):
+                found.setdefault(canonicalize_name(distribution), set()).add(module)
     return found
 
 

@@ -8,7 +8,6 @@ import a namespace package from a zip).
 
 from __future__ import annotations
 
-import ast
 import configparser
 import json
 import os
@@ -25,6 +24,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from newhomie import catalog, db
+from tests.imports import third_party_imports
 
 REPO = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
@@ -103,6 +103,7 @@ import json, os, sys
 sys.path.insert(0, sys.argv[1])
 os.environ["SCRAPY_SETTINGS_MODULE"] = "newhomie.settings"  # what Scrapyd's runner reads from the egg
 from newhomie import catalog, db
+from tests.imports import third_party_imports
 from scrapy.cmdline import _get_commands_dict
 from scrapy.spiderloader import SpiderLoader
 from scrapy.utils.project import get_project_settings
@@ -196,14 +197,8 @@ def test_every_library_the_package_imports_is_among_its_declared_dependencies() 
     for path in (REPO / "newhomie").rglob("*.py"):
         if "testing" in path.relative_to(REPO).parts:  # the local site for tests and the demo: pytest
             continue
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
-            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                names = [node.module]
-            for top in {name.split(".")[0] for name in names}:
-                if top in sys.stdlib_module_names or top in ("newhomie", "__future__"):
-                    continue
-                distributions = {canonicalize_name(d) for d in providers.get(top, [top])}
-                if not distributions & installed:
-                    missing[top] = path.relative_to(REPO).as_posix()
+        for top in third_party_imports(path):
+            distributions = {canonicalize_name(d) for d in providers.get(top, [top])}
+            if not distributions & installed:
+                missing[top] = path.relative_to(REPO).as_posix()
     assert missing == {}, "imported but not declared in pyproject.toml's dependencies"
