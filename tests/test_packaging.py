@@ -103,7 +103,6 @@ import json, os, sys
 sys.path.insert(0, sys.argv[1])
 os.environ["SCRAPY_SETTINGS_MODULE"] = "newhomie.settings"  # what Scrapyd's runner reads from the egg
 from newhomie import catalog, db
-from tests.imports import third_party_imports
 from scrapy.cmdline import _get_commands_dict
 from scrapy.spiderloader import SpiderLoader
 from scrapy.utils.project import get_project_settings
