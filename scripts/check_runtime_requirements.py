@@ -44,20 +44,6 @@ DEVELOPMENT_TOOLS = {
 }
 TEST_ONLY_MODULES = ("newhomie.testing.fixtures",)
 
-IMPORT_EVERY_MODULE = """
-import importlib, json, pkgutil, sys
-import newhomie
-failed = {}
-names = [m.name for m in pkgutil.walk_packages(newhomie.__path__, "newhomie.")]
-for name in names:
-    if name not in sys.argv[1:]:
-        try:
-            importlib.import_module(name)
-        except Exception as exc:
-            failed[name] = repr(exc)
-print(json.dumps({"package": newhomie.__file__, "modules": len(names), "failed": failed}))
-"""
-
 
 class Checker:
     def __init__(self, root: Path) -> None:
@@ -118,7 +104,8 @@ class Checker:
         self.run("pip check", [str(self.bin / "python"), "-m", "pip", "check"])
         self.check_no_development_tool()
         imported = self.run(
-            "import every module", [str(self.bin / "python"), "-c", IMPORT_EVERY_MODULE, *TEST_ONLY_MODULES]
+            "import every module",
+            [str(self.bin / "python"), "-m", "newhomie.testing.import_probe", "--skip", *TEST_ONLY_MODULES],
         )
         if imported.returncode == 0:
             report = json.loads(imported.stdout.strip().splitlines()[-1])

@@ -352,26 +352,8 @@ def job_environment(
     }
 
 
-# Run in the runtime virtualenv: every module of the installed package imports; what is not in it does not.
-IMPORT_EVERY_MODULE = """
-import importlib, importlib.util, json, pkgutil, sys
-import newhomie
+# Checked absent from the runtime virtualenv: what only tests, checks or Scrapy Cloud need.
 NOT_AT_RUN_TIME = ("pytest", "yaml", "hypothesis", "scrapyd", "sh_scrapy")
-failed = {}
-modules = [m.name for m in pkgutil.walk_packages(newhomie.__path__, "newhomie.")]
-for name in modules:
-    if name not in sys.argv[1:]:
-        try:
-            importlib.import_module(name)
-        except Exception as exc:
-            failed[name] = repr(exc)
-print(json.dumps({
-    "package": newhomie.__file__,
-    "modules": len(modules),
-    "failed": failed,
-    "absent": [n for n in NOT_AT_RUN_TIME if importlib.util.find_spec(n) is None],
-}))
-"""
 
 
 def test_the_runtime_requirements_alone_import_every_module_and_list_the_spider(
@@ -379,8 +361,10 @@ def test_the_runtime_requirements_alone_import_every_module_and_list_the_spider(
 ) -> None:
     (tmp_path / "home").mkdir()
     env = job_environment(runtime_bin, installed_package, tmp_path / "home", short_tmpdir, {})
+    probe = ["-m", "newhomie.testing.import_probe", "--skip", *TEST_ONLY_MODULES]
+    probe += ["--absent", *NOT_AT_RUN_TIME]
     result = subprocess.run(
-        [str(runtime_bin / "python"), "-c", IMPORT_EVERY_MODULE, *TEST_ONLY_MODULES],
+        [str(runtime_bin / "python"), *probe],
         cwd=tmp_path,
         env=env,
         capture_output=True,
