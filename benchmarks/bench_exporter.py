@@ -49,8 +49,11 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from newhomie import db  # noqa: E402
 from newhomie import settings as project_settings  # noqa: E402
+from newhomie.store.connection import connect  # noqa: E402
+from newhomie.store.embedded import import_pgserver  # noqa: E402
+from newhomie.store.migrations import migrate  # noqa: E402
+from newhomie.store.target import DATABASE_URL_ENV, with_database  # noqa: E402
 from newhomie.testing.fakesite import FakeSite, serve  # noqa: E402
 from tests.crawling import run_crawl  # noqa: E402
 
@@ -84,11 +87,11 @@ def stat(stderr: str, name: str) -> float | None:
 
 @contextmanager
 def database_server(directory: Path) -> Iterator[str]:
-    url = os.environ.get(db.DATABASE_URL_ENV, "").strip()
+    url = os.environ.get(DATABASE_URL_ENV, "").strip()
     if url:
         yield url
         return
-    server = db.import_pgserver().get_server(directory / "pgdata", cleanup_mode="delete")
+    server = import_pgserver().get_server(directory / "pgdata", cleanup_mode="delete")
     try:
         yield str(server.get_uri())
     finally:
@@ -98,14 +101,14 @@ def database_server(directory: Path) -> Iterator[str]:
 @contextmanager
 def scratch_database(server: str) -> Iterator[str]:
     name = f"newhomie_bench_{uuid.uuid4().hex[:10]}"
-    admin = db.connect(server)
+    admin = connect(server)
     admin.autocommit = True
     with admin.cursor() as cur:
         cur.execute(f"CREATE DATABASE {name}")
-    url = db.with_database(server, name)
+    url = with_database(server, name)
     try:
-        conn = db.connect(url)
-        db.migrate(conn)
+        conn = connect(url)
+        migrate(conn)
         conn.close()
         yield url
     finally:

@@ -30,8 +30,9 @@ sys.path.insert(0, str(ROOT))
 
 from scratch import admin_execute, scratch_database  # noqa: E402 (benchmarks/scratch.py)
 
-from newhomie import db  # noqa: E402
 from newhomie.report import load_report_data, render_report  # noqa: E402
+from newhomie.store.connection import connect, transaction  # noqa: E402
+from newhomie.store.migrations import migrate  # noqa: E402
 
 STAGES = ["sale_search", "rent_search", "sold_search", "profile"]
 ERROR_TYPES = ["TimeoutError", "PageShapeError", "BlockedPage", "TargetClosedError"]
@@ -92,8 +93,8 @@ def populate(url: str, args: argparse.Namespace, rng: random.Random) -> int:
         "errors_total": args.errors,
         "duration_seconds": run_seconds,
     }
-    conn = db.connect(url)
-    with db.transaction(conn) as cur:
+    conn = connect(url)
+    with transaction(conn) as cur:
         arguments = {"localities": ";".join(names.values())}
         cur.execute(
             RUN_INSERT,
@@ -153,13 +154,13 @@ def main() -> None:
         scratch_database(Path(directory)) as scratch,
     ):
         url = scratch.url
-        conn = db.connect(url)
-        db.migrate(conn)
+        conn = connect(url)
+        migrate(conn)
         conn.close()
         run_id = populate(url, args, random.Random(args.seed))
         timings = []
         for _ in range(args.repeat):
-            conn = db.connect(url)
+            conn = connect(url)
             conn.set_session(isolation_level="REPEATABLE READ", readonly=True)
             started = time.perf_counter()
             data = load_report_data(conn, run_id)

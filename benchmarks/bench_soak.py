@@ -56,8 +56,8 @@ sys.path.insert(0, str(ROOT))
 
 from scratch import scratch_database  # noqa: E402 (benchmarks/scratch.py)
 
-from newhomie import db  # noqa: E402
 from newhomie.handler import BROWSER_PROCESS_NAMES  # noqa: E402
+from newhomie.store.embedded import HOME_ENV  # noqa: E402
 from newhomie.summary import format_summary  # noqa: E402
 from newhomie.testing.fakesite import KINDS, FakeSite, RunningSite, serve  # noqa: E402
 from tests.crawling import assert_listing_matches, crawl_command, fetch_all, start_crawl  # noqa: E402
@@ -570,7 +570,7 @@ def main() -> None:
     log_path = directory / "crawl.log"
     # Whatever the crawler keeps in its home (an embedded database, if it ever needs one) goes here,
     # never into the checkout's .newhomie/.
-    os.environ[db.HOME_ENV] = str(directory)
+    os.environ[HOME_ENV] = str(directory)
     with scratch_database(directory, prefix="newhomie_soak") as scratch, serve(site) as running:
         print(f"{scratch.where}; scratch database {scratch.name} (dropped afterwards)", flush=True)
         outcome, sampler, steward = run_and_sample(running, scratch.url, args, log_path, hung)

@@ -30,11 +30,13 @@ sys.path.insert(0, str(ROOT))
 
 from scratch import scratch_database  # noqa: E402 (benchmarks/scratch.py)
 
-from newhomie import db  # noqa: E402
 from newhomie.items import Listing  # noqa: E402
 from newhomie.localities import time_zone  # noqa: E402
 from newhomie.prices import normalise_price  # noqa: E402
-from newhomie.rows import STATEMENT_ORDER, listing_row, write_rows  # noqa: E402
+from newhomie.store.connection import connect  # noqa: E402
+from newhomie.store.migrations import migrate  # noqa: E402
+from newhomie.store.rows import STATEMENT_ORDER, listing_row, write_rows  # noqa: E402
+from newhomie.store.writer import BatchStats, BatchWriter, Write  # noqa: E402
 
 STATES = [("VIC", "3"), ("NSW", "2"), ("QLD", "4"), ("WA", "6"), ("SA", "5"), ("TAS", "7")]
 STREETS = ["Potter Street", "Foster Street", "Rodwell Street", "Lonsdale Street", "Princes Highway"]
@@ -106,9 +108,9 @@ def localities(count: int) -> list[tuple[str, str, str, str]]:
     return found
 
 
-def write(url: str, writes: list[db.Write], batch_size: int) -> tuple[float, db.BatchStats]:
+def write(url: str, writes: list[Write], batch_size: int) -> tuple[float, BatchStats]:
     refused: list[str] = []
-    writer = db.BatchWriter(
+    writer = BatchWriter(
         url,
         write_rows,
         lambda cur, w, reason: refused.append(reason),
@@ -165,31 +167,31 @@ def measure(
     rng = random.Random(args.seed)
     with scratch_database(directory) as scratch:
         url = scratch.url
-        conn = db.connect(url)
-        db.migrate(conn)
+        conn = connect(url)
+        migrate(conn)
         conn.close()
         day_one = datetime.now(UTC) - timedelta(days=3)
         visits = [
-            db.Write("upsert_locality", (visit,), str(visit["slug"]), key=(visit["slug"],))
+            Write("upsert_locality", (visit,), str(visit["slug"]), key=(visit["slug"],))
             for visit in (
                 {"slug": s, "name": n, "state": st, "postcode": pc, "status": "active", "crawled_at": day_one,
                  "boundary": None}
                 for s, n, st, pc in places
             )
         ]  # fmt: skip
-        setup = [db.Write("upsert_listings", listing_row(i, day_one), i.locality_slug, i.url, (i.listing_id,))
+        setup = [Write("upsert_listings", listing_row(i, day_one), i.locality_slug, i.url, (i.listing_id,))
                  for i in existing]  # fmt: skip
         write(url, visits + setup, args.batch_size)  # the listings already stored (not measured)
 
         now = datetime.now(UTC)
         measured = [
-            db.Write("upsert_listings", listing_row(i, now), i.locality_slug, i.url, (i.listing_id,))
+            Write("upsert_listings", listing_row(i, now), i.locality_slug, i.url, (i.listing_id,))
             for i in seen_again + new
         ]
         rng.shuffle(measured)
         elapsed, stats = write(url, measured, args.batch_size)
 
-        conn = db.connect(url)
+        conn = connect(url)
         with conn.cursor() as cur:
             cur.execute("SELECT (SELECT count(*) FROM listing), (SELECT count(*) FROM listing_price_history)")
             listings, episodes = cur.fetchone()

@@ -10,21 +10,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from newhomie import db
+from newhomie.store.connection import connect
+from newhomie.store.embedded import import_pgserver
+from newhomie.store.redact import redact_url
+from newhomie.store.target import DATABASE_URL_ENV, with_database
 
 
 def server_url(scratch: Path) -> tuple[str, Any]:
     """The server in use (NEWHOMIE_DATABASE_URL), else an embedded one under `scratch` (returned, to stop)."""
-    url = os.environ.get(db.DATABASE_URL_ENV, "").strip()
+    url = os.environ.get(DATABASE_URL_ENV, "").strip()
     if url:
         return url, None
-    server = db.import_pgserver().get_server(scratch / "pgdata", cleanup_mode="delete")
+    server = import_pgserver().get_server(scratch / "pgdata", cleanup_mode="delete")
     return str(server.get_uri()), server
 
 
 def admin_execute(url: str, statement: str) -> None:
     """One statement outside a transaction (CREATE/DROP DATABASE)."""
-    conn = db.connect(url)
+    conn = connect(url)
     conn.autocommit = True
     try:
         with conn.cursor() as cur:
@@ -47,9 +50,9 @@ def scratch_database(directory: Path, prefix: str = "newhomie_bench") -> Iterato
     server, embedded = server_url(directory)
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin_execute(server, f"CREATE DATABASE {name}")
-    where = "embedded PostgreSQL" if embedded is not None else db.redact_url(server)
+    where = "embedded PostgreSQL" if embedded is not None else redact_url(server)
     try:
-        yield ScratchDatabase(db.with_database(server, name), name, where)
+        yield ScratchDatabase(with_database(server, name), name, where)
     finally:
         admin_execute(server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         if embedded is not None:

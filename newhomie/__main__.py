@@ -24,11 +24,18 @@ from typing import Any
 
 import psycopg2
 
-from newhomie import db
-from newhomie.catalog import Selection, load_catalog, load_into_db, select
-from newhomie.renormalise import renormalise
+from newhomie import sql
+from newhomie.catalog import Selection, load_catalog, select
 from newhomie.report import add_report_command
 from newhomie.schedule import add_schedule_command
+from newhomie.store.connection import connection, transaction
+from newhomie.store.embedded import HOME_ENV, embedded_url
+from newhomie.store.errors import DatabaseUnavailable
+from newhomie.store.localities import add_localities
+from newhomie.store.migrations import ready_database
+from newhomie.store.redact import redact_url
+from newhomie.store.renormalise import renormalise
+from newhomie.store.target import DATABASE_URL_ENV, database_target
 
 
 def format_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], max_width: int = 60) -> str:
@@ -52,40 +59,36 @@ def format_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], max_widt
 
 
 def run_sql(url: str, statement: str) -> str:
-    conn = db.connect(url, application_name="newhomie-sql")
-    try:
-        with db.transaction(conn) as cur:
-            cur.execute(statement)
-            if cur.description is None:
-                return f"{cur.statusmessage}"
-            columns = [d.name for d in cur.description]
-            return format_table(columns, cur.fetchall())
-    finally:
-        conn.close()
+    with connection(url, application_name="newhomie-sql") as conn, transaction(conn) as cur:
+        cur.execute(statement)
+        if cur.description is None:
+            return f"{cur.statusmessage}"
+        columns = [d.name for d in cur.description]
+        return format_table(columns, cur.fetchall())
 
 
 def cmd_db_url(args: argparse.Namespace) -> int:
-    target = db.database_target()
-    print(target.url if args.show_password else db.redact_url(target.url))
+    target = database_target()
+    print(target.url if args.show_password else redact_url(target.url))
     return 0
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    target, applied = db.ready_database()
+    target, applied = ready_database()
     print(f"{target.describe()}: applied {len(applied)} migration(s) {', '.join(applied)}".rstrip())
     return 0
 
 
 def cmd_renormalise(args: argparse.Namespace) -> int:
     """A better price parser repairs the stored rows (listings and their history) without a crawl."""
-    target, _ = db.ready_database()
+    target, _ = ready_database()
     report = renormalise(target.url, chunk_size=args.chunk_size, dry_run=args.dry_run)
     print(f"renormalise{' (dry run)' if args.dry_run else ''}: {report.describe()}")
     return 0
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
-    target, _ = db.ready_database()
+    target, _ = ready_database()
     print(run_sql(target.url, args.statement))
     return 0
 
@@ -112,26 +115,11 @@ def cmd_localities(args: argparse.Namespace) -> int:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return 1
     else:
-        target, _ = db.ready_database()
-        conn = db.connect(target.url, application_name="newhomie-localities")
-        try:
-            added = load_into_db(conn, chosen)
-        finally:
-            conn.close()
+        target, _ = ready_database()
+        with connection(target.url, application_name="newhomie-localities") as conn:
+            added = add_localities(conn, chosen)
         print(f"{target.describe()}: {added} new localities of {len(chosen)} selected")
     return 0
-
-
-DEMO_SUMMARY_SQL = """
-SELECT name, state, postcode, status, sale_listings, rent_listings, median_asking_price,
-       median_weekly_rent, gross_rental_yield_pct
-FROM locality_summary ORDER BY slug
-"""
-DEMO_ROWS_SQL = """
-SELECT listing_id, listing_type, street, suburb, beds, price_text, price_low, price_high,
-       auction_at AT TIME ZONE time_zone AS auction_local
-FROM listing ORDER BY auction_at IS NULL, listing_id LIMIT 8
-"""
 
 
 LOCAL_SITE_SETTINGS = (
@@ -148,10 +136,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from newhomie.testing.fakesite import FakeSite, serve
 
     home = Path(args.home).resolve()
-    env = {k: v for k, v in os.environ.items() if k != db.DATABASE_URL_ENV}
-    env[db.HOME_ENV] = str(home)  # the demo's own embedded database, never the user's real one
-    os.environ[db.HOME_ENV] = str(home)
-    os.environ.pop(db.DATABASE_URL_ENV, None)
+    env = {k: v for k, v in os.environ.items() if k != DATABASE_URL_ENV}
+    env[HOME_ENV] = str(home)  # the demo's own embedded database, never the user's real one
+    os.environ[HOME_ENV] = str(home)
+    os.environ.pop(DATABASE_URL_ENV, None)
     site = FakeSite(localities=args.localities, seed=args.seed)
     with serve(site) as running:
         env["DOMAIN_BASE_URL"] = running.base_url
@@ -166,11 +154,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if completed.returncode != 0:
         print(f"demo: the crawl failed with exit status {completed.returncode}", file=sys.stderr)
         return completed.returncode
-    url = db.embedded_url()
+    url = embedded_url()
     print("\nWhat landed in the database, per locality:")
-    print(run_sql(url, DEMO_SUMMARY_SQL))
+    print(run_sql(url, sql.query("demo_localities")))
     print("\nA few listings:")
-    print(run_sql(url, DEMO_ROWS_SQL))
+    print(run_sql(url, sql.query("demo_listings")))
     print(
         f'\nExplore it yourself: NEWHOMIE_HOME={home} python -m newhomie sql "select count(*) from listing"'
     )
@@ -216,7 +204,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         return int(args.func(args))
-    except db.DatabaseUnavailable as exc:
+    except DatabaseUnavailable as exc:
         print(f"newhomie: {exc}", file=sys.stderr)
         return 2
     except psycopg2.Error as exc:

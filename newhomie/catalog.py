@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 import zlib
 from collections.abc import Iterable
@@ -20,9 +19,6 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-import psycopg2.extensions
-
-from newhomie import db
 from newhomie.localities import STATES, Locality
 
 CATALOG_PACKAGE = "newhomie.data"
@@ -183,28 +179,3 @@ def select(localities: Iterable[Locality], selection: Selection) -> list[Localit
     if selection.limit is not None:
         chosen = chosen[: selection.limit]
     return chosen
-
-
-# --- The database -------------------------------------------------------------------------------
-
-
-def load_into_db(conn: psycopg2.extensions.connection, localities: Iterable[Locality]) -> int:
-    """Add the localities the `locality` table lacks, in one transaction; the number added.
-
-    Rows already there keep everything (status, crawl times, name): see insert_catalog_localities.
-    """
-    by_slug: dict[str, Locality] = {}
-    for locality in localities:
-        by_slug.setdefault(locality.slug, locality)
-    if not by_slug:
-        return 0
-    payload = json.dumps(
-        [
-            {"slug": slug, "name": loc.name, "state": loc.state, "postcode": loc.postcode}
-            for slug, loc in by_slug.items()
-        ]
-    )
-    with db.transaction(conn) as cur:
-        cur.execute(db.query("insert_catalog_localities"), {"localities": payload})
-        added: int = cur.rowcount
-    return added

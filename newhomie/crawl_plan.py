@@ -23,8 +23,10 @@ from typing import ClassVar
 
 from scrapy.settings import BaseSettings
 
-from newhomie import catalog, db
+from newhomie import catalog
 from newhomie.localities import Locality, parse_locality_list
+from newhomie.store.crawls import finished_and_missing
+from newhomie.store.target import database_target
 
 logger = logging.getLogger(__name__)
 
@@ -150,15 +152,7 @@ class CrawlPlan:
         """The selection, less what this crawl already finished and (unless rechecked) what is missing."""
         if not settings.getbool("NEWHOMIE_DB_ENABLED", True):
             return list(self.localities)
-        conn = db.connect(db.database_target().url, application_name="newhomie-plan")
-        try:
-            with db.transaction(conn) as cur:
-                cur.execute(db.query("finished_localities"), {"crawl_key": crawl_key})
-                finished = {row[0] for row in cur.fetchall()}
-                cur.execute(db.query("missing_localities"))
-                missing = {row[0] for row in cur.fetchall()}
-        finally:
-            conn.close()
+        finished, missing = finished_and_missing(database_target().url, crawl_key)
         done = [loc for loc in self.localities if loc.slug in finished]
         if done:
             logger.info("crawl %s: skipping %d localities it already finished", crawl_key, len(done))

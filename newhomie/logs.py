@@ -15,7 +15,7 @@ the record's args, scrapy-playwright the request's URL in `extra`. So:
   url=...]` after a message that does not name its locality itself; `JsonLogFormatter`
   (NEWHOMIE_JSON_LOGS) prints one JSON object per line, with those as keys.
 - Both mask the password of any `postgres(ql)://user:password@` in what they print: our code redacts
-  database URLs before logging them (newhomie.db.redact_url); this is the last guard.
+  database URLs before logging them (newhomie.store.redact); this is the last guard.
 
 `LogContext`, a Scrapy extension, installs them on Scrapy's root handler (`scrapy.utils.log`). Scrapy
 has one root handler per process, replaced by each new Crawler, so the filter is one per process too:

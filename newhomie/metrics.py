@@ -146,7 +146,7 @@ from twisted.web.resource import Resource
 from twisted.web.server import Request, Site
 
 from newhomie import signals as newhomie_signals
-from newhomie.db import redact_url
+from newhomie.store.redact import redact_url
 
 logger = logging.getLogger(__name__)
 

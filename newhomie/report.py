@@ -30,8 +30,10 @@ from typing import Any
 import psycopg2.extensions
 import psycopg2.extras
 
-from newhomie import db
+from newhomie import sql
 from newhomie.prices import is_no_price_phrase
+from newhomie.store.connection import connection
+from newhomie.store.migrations import ready_database
 
 TIME_BUCKETS = 20
 TOP_ERROR_LOCALITIES = 20
@@ -91,13 +93,13 @@ class ReportData:
 
 
 def _fetch(cur: psycopg2.extensions.cursor, name: str, **params: Any) -> list[dict[str, Any]]:
-    cur.execute(db.query(name), params)
+    cur.execute(sql.query(name), params)
     return [dict(row) for row in cur.fetchall()]
 
 
 def latest_run_id(conn: psycopg2.extensions.connection) -> int | None:
     with conn.cursor() as cur:
-        cur.execute(db.query("report_latest_run_id"))
+        cur.execute(sql.query("report_latest_run_id"))
         row = cur.fetchone()
     return None if row is None else int(row[0])
 
@@ -1011,9 +1013,8 @@ def write_atomically(path: Path, text: str) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    target, _ = db.ready_database()
-    conn = db.connect(target.url, application_name="newhomie-report")
-    try:
+    target, _ = ready_database()
+    with connection(target.url, application_name="newhomie-report") as conn:
         # One snapshot: the page's figures agree with each other even while a crawl writes.
         conn.set_session(isolation_level="REPEATABLE READ", readonly=True)
         run_id = args.run if args.run is not None else latest_run_id(conn)
@@ -1026,9 +1027,6 @@ def cmd_report(args: argparse.Namespace) -> int:
             hint = f" (the latest is {latest})" if latest is not None else " (there are no runs yet)"
             print(f"report: no crawl run with id {run_id} in the {target.describe()}{hint}", file=sys.stderr)
             return EXIT_NO_RUN
-    finally:
-        conn.rollback()
-        conn.close()
     out = Path(args.out)
     page = render_report(data)
     write_atomically(out, page)

@@ -44,8 +44,10 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote, urlencode, urlsplit, urlunsplit
 
-from newhomie import db
 from newhomie.crawl_plan import CrawlPlan, new_crawl_key
+from newhomie.store.crawls import ShardRuns, shard_runs
+from newhomie.store.redact import redact_url
+from newhomie.store.target import DATABASE_URL_ENV
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +115,7 @@ class ScrapydNode:
         for a URL that names no user."""
         parts = urlsplit(text.strip())
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"bad Scrapyd URL {db.redact_url(text)!r}: expected http(s)://host:port")
+            raise ValueError(f"bad Scrapyd URL {redact_url(text)!r}: expected http(s)://host:port")
         username = unquote(parts.username) if parts.username else env.get(SCRAPYD_USERNAME_ENV) or None
         password = unquote(parts.password) if parts.password else env.get(SCRAPYD_PASSWORD_ENV)
         netloc = parts.netloc.rpartition("@")[2]
@@ -222,27 +224,11 @@ def read_node(node: ScrapydNode, project: str, crawl_key: str, shards: int) -> N
     return NodeState(node, int(status["running"]), int(status["pending"]), active, ended)
 
 
-@dataclass(frozen=True)
-class ShardRuns:
-    """What the database knows of one shard: its runs, and whether one finished."""
-
-    runs: int
-    finished: bool
-
-
 def database_shard_runs(crawl_key: str) -> dict[str, ShardRuns] | None:
     """crawl_run's runs per shard ("K/N") of the crawl; None when NEWHOMIE_DATABASE_URL is not set (an
     embedded database on this machine is not the one the nodes write to)."""
-    url = os.environ.get(db.DATABASE_URL_ENV, "").strip()
-    if not url:
-        return None
-    conn = db.connect(url, application_name="newhomie-schedule")
-    try:
-        with db.transaction(conn) as cur:
-            cur.execute(db.query("shard_runs"), {"crawl_key": crawl_key})
-            return {shard: ShardRuns(runs, finished) for shard, runs, finished in cur.fetchall()}
-    finally:
-        conn.close()
+    url = os.environ.get(DATABASE_URL_ENV, "").strip()
+    return shard_runs(url, crawl_key) if url else None
 
 
 @dataclass
@@ -454,7 +440,7 @@ def build_request(args: argparse.Namespace, env: Mapping[str, str] = os.environ)
     if any("DATABASE_URL" in name.upper() for name in settings):
         # Scrapyd shows a pending job's settings to anyone who can list jobs, and Scrapy logs them.
         raise ValueError(
-            f"the database URL is not a setting: set {db.DATABASE_URL_ENV} in each scrapyd's environment"
+            f"the database URL is not a setting: set {DATABASE_URL_ENV} in each scrapyd's environment"
         )
     crawl_key = args.crawl or new_crawl_key()
     if args.spider == DEFAULT_SPIDER:
@@ -484,8 +470,8 @@ def cmd_schedule(args: argparse.Namespace) -> int:
         return 2
     if not args.crawl:
         print(f"crawl {request.crawl_key} (new): carry on with --crawl {request.crawl_key}", flush=True)
-    if db.DATABASE_URL_ENV not in os.environ:
-        print(f"newhomie schedule: {db.DATABASE_URL_ENV} is not set: a shard counts as done once a job of it "
+    if DATABASE_URL_ENV not in os.environ:
+        print(f"newhomie schedule: {DATABASE_URL_ENV} is not set: a shard counts as done once a job of it "
               "ended on a node (Scrapyd does not say whether it succeeded)", file=sys.stderr)  # fmt: skip
     try:
         if args.status:

@@ -2,9 +2,9 @@
 
 Environment overrides: DOMAIN_BASE_URL (the site to crawl), NEWHOMIE_CHROMIUM (a browser binary).
 The database URL is deliberately not a setting: Scrapy logs overridden settings, and the URL may
-hold a password. It is read by `newhomie.db` alone: from the environment variable NEWHOMIE_DATABASE_URL,
-or on Zyte Scrapy Cloud from the setting of that name in SHUB_SETTINGS' JSON, never from Scrapy's
-settings object.
+hold a password. It is read by `newhomie.store.target` alone: from the environment variable
+NEWHOMIE_DATABASE_URL, or on Zyte Scrapy Cloud from the setting of that name in SHUB_SETTINGS' JSON,
+never from Scrapy's settings object.
 """
 
 import os

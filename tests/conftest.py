@@ -13,7 +13,10 @@ import psycopg2
 import psycopg2.extensions
 import pytest
 
-from newhomie import db
+from newhomie.store.connection import connect
+from newhomie.store.embedded import import_pgserver
+from newhomie.store.migrations import migrate
+from newhomie.store.target import with_database
 
 pytest_plugins = ["newhomie.testing.fixtures"]
 
@@ -31,7 +34,7 @@ def pg_server_url() -> Iterator[str]:
         return
     # Its own directory: pytest's temporary directories are rotated by other pytest runs.
     data_dir = Path(tempfile.mkdtemp(prefix="newhomie-test-pg-"))
-    server = db.import_pgserver().get_server(data_dir, cleanup_mode="delete")
+    server = import_pgserver().get_server(data_dir, cleanup_mode="delete")
     try:
         yield str(server.get_uri())
     finally:
@@ -40,7 +43,7 @@ def pg_server_url() -> Iterator[str]:
 
 
 def _admin(url: str) -> psycopg2.extensions.connection:
-    conn = db.connect(url)
+    conn = connect(url)
     conn.autocommit = True
     return conn
 
@@ -53,8 +56,8 @@ def pg_template(pg_server_url: str) -> str:
         cur.execute(f"DROP DATABASE IF EXISTS {TEMPLATE_DB}")
         cur.execute(f"CREATE DATABASE {TEMPLATE_DB}")
     admin.close()
-    conn = db.connect(db.with_database(pg_server_url, TEMPLATE_DB))
-    db.migrate(conn)
+    conn = connect(with_database(pg_server_url, TEMPLATE_DB))
+    migrate(conn)
     conn.close()
     return TEMPLATE_DB
 
@@ -67,7 +70,7 @@ def database_url(pg_server_url: str, pg_template: str) -> Iterator[str]:
     with admin.cursor() as cur:
         cur.execute(f"CREATE DATABASE {name} TEMPLATE {pg_template}")
     try:
-        yield db.with_database(pg_server_url, name)
+        yield with_database(pg_server_url, name)
     finally:
         with admin.cursor() as cur:
             cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
@@ -76,6 +79,6 @@ def database_url(pg_server_url: str, pg_template: str) -> Iterator[str]:
 
 @pytest.fixture
 def conn(database_url: str) -> Iterator[psycopg2.extensions.connection]:
-    connection = db.connect(database_url)
+    connection = connect(database_url)
     yield connection
     connection.close()

@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo
 import psycopg2.extras
 import pytest
 
-from newhomie import db
 from newhomie.localities import time_zone
+from newhomie.store.connection import connection
+from newhomie.store.target import DATABASE_URL_ENV
 from newhomie.testing.fakesite import FakeSite, Kind, RunningSite, ServedRequest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -44,9 +45,9 @@ def crawl_command(
 ) -> tuple[list[str], dict[str, str]]:
     """The `scrapy crawl listings` command line and environment for a crawl of the local site."""
     env = {**os.environ, "DOMAIN_BASE_URL": base_url}
-    env.pop(db.DATABASE_URL_ENV, None)
+    env.pop(DATABASE_URL_ENV, None)
     if database_url is not None:
-        env[db.DATABASE_URL_ENV] = database_url
+        env[DATABASE_URL_ENV] = database_url
     command = [
         sys.executable,
         "-m",
@@ -93,13 +94,9 @@ def start_crawl(
 
 
 def fetch_all(database_url: str, statement: str, params: Sequence[object] = ()) -> list[dict[str, Any]]:
-    conn = db.connect(database_url)
-    try:
-        with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
-            cur.execute(statement, params)
-            return [dict(row) for row in cur.fetchall()]
-    finally:
-        conn.close()
+    with connection(database_url) as conn, conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+        cur.execute(statement, params)
+        return [dict(row) for row in cur.fetchall()]
 
 
 def expected_price(truth: dict[str, Any]) -> tuple[int | None, int | None]:

@@ -13,12 +13,15 @@ import psycopg2.extras
 from scrapy import Spider
 from scrapy.utils.test import get_crawler
 
-from newhomie import db
 from newhomie.items import Listing, LocalityVisit, SuburbProfile
 from newhomie.pages import parse_suburb_profile
-from newhomie.pipelines import PostgresPipeline, PriceNormalisationPipeline
+from newhomie.pipelines import PriceNormalisationPipeline
 from newhomie.prices import normalise_price
-from newhomie.rows import STATEMENT_ORDER, listing_row, write_rows
+from newhomie.store.connection import connection, transaction
+from newhomie.store.pipeline import PostgresPipeline
+from newhomie.store.rows import STATEMENT_ORDER, listing_row, write_rows
+from newhomie.store.target import DatabaseTarget
+from newhomie.store.writer import BatchWriter, Write
 
 MELBOURNE = ZoneInfo("Australia/Melbourne")
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -90,7 +93,7 @@ class Crawl:
         assert self.crawler.stats is not None
         self.stats = self.crawler.stats
         self.prices = PriceNormalisationPipeline(self.stats)
-        self.store = PostgresPipeline(self.crawler, db.DatabaseTarget(database_url, embedded=False))
+        self.store = PostgresPipeline(self.crawler, DatabaseTarget(database_url, embedded=False))
 
     def __enter__(self) -> Crawl:
         self.store.open_spider()
@@ -112,10 +115,10 @@ def crawl(database_url: str, items: Iterable[Any], **settings: Any) -> Crawl:
     return run
 
 
-def write_direct(database_url: str, writes: Sequence[db.Write]) -> list[tuple[db.Write, str]]:
+def write_direct(database_url: str, writes: Sequence[Write]) -> list[tuple[Write, str]]:
     """Rows through the real BatchWriter and write function; returns what it refused, and why."""
-    refused: list[tuple[db.Write, str]] = []
-    writer = db.BatchWriter(
+    refused: list[tuple[Write, str]] = []
+    writer = BatchWriter(
         database_url,
         write_rows,
         lambda cur, write, reason: refused.append((write, reason)),
@@ -127,35 +130,28 @@ def write_direct(database_url: str, writes: Sequence[db.Write]) -> list[tuple[db
     return refused
 
 
-def listing_write(item: Listing, seen_at: datetime) -> db.Write:
-    return db.Write(
+def listing_write(item: Listing, seen_at: datetime) -> Write:
+    return Write(
         "upsert_listings", listing_row(item, seen_at), item.locality_slug, item.url, (item.listing_id,)
     )
 
 
-def visit_write(item: LocalityVisit) -> db.Write:
+def visit_write(item: LocalityVisit) -> Write:
     params = {**item.model_dump(), "boundary": None}
-    return db.Write("upsert_locality", (params,), item.slug, key=(item.slug,))
+    return Write("upsert_locality", (params,), item.slug, key=(item.slug,))
 
 
 def fetch(
     database_url: str, statement: str, params: Sequence[Any] | dict[str, Any] = ()
 ) -> list[dict[str, Any]]:
-    conn = db.connect(database_url)
-    try:
+    with connection(database_url) as conn:
         with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
             cur.execute(statement, params)
             rows = [dict(row) for row in cur.fetchall()] if cur.description else []
         conn.commit()
         return rows
-    finally:
-        conn.close()
 
 
 def execute(database_url: str, statement: str, params: Sequence[Any] | dict[str, Any] = ()) -> None:
-    conn = db.connect(database_url)
-    try:
-        with db.transaction(conn) as cur:
-            cur.execute(statement, params)
-    finally:
-        conn.close()
+    with connection(database_url) as conn, transaction(conn) as cur:
+        cur.execute(statement, params)

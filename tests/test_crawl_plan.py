@@ -12,12 +12,13 @@ import psycopg2.extensions
 import pytest
 from scrapy.settings import Settings
 
-from newhomie import db
 from newhomie.catalog import load_catalog, shard_of
 from newhomie.crawl_plan import CRAWL_KEY_FILE, KINDS, CrawlPlan, crawl_key_for_jobdir, new_crawl_key
 from newhomie.localities import Locality, LocalityError
 from newhomie.preflight import PreflightError
 from newhomie.spiders.listings import ListingsSpider
+from newhomie.store.connection import transaction
+from newhomie.store.target import DATABASE_URL_ENV
 
 DANDENONG = Locality("Dandenong", "VIC", "3175")
 RICHMOND = Locality("Richmond", "VIC", "3121")
@@ -274,7 +275,7 @@ def plan_database(
     database_url: str, conn: psycopg2.extensions.connection, monkeypatch: pytest.MonkeyPatch
 ) -> psycopg2.extensions.connection:
     """The database the plan reads (through NEWHOMIE_DATABASE_URL, as a crawl does)."""
-    monkeypatch.setenv(db.DATABASE_URL_ENV, database_url)
+    monkeypatch.setenv(DATABASE_URL_ENV, database_url)
     return conn
 
 
@@ -289,7 +290,7 @@ FIVE = [
 
 def test_a_crawl_skips_what_it_already_finished(plan_database: psycopg2.extensions.connection) -> None:
     dandenong, richmond, parramatta, noble_park, broken_hill = FIVE
-    with db.transaction(plan_database) as cur:
+    with transaction(plan_database) as cur:
         for locality in FIVE:
             insert_locality(cur, locality, "active")
         insert_finished(cur, "crawl-a", dandenong, "done")
@@ -307,7 +308,7 @@ def test_localities_the_site_did_not_know_are_skipped_unless_rechecked(
     plan_database: psycopg2.extensions.connection, caplog: pytest.LogCaptureFixture
 ) -> None:
     dandenong, richmond, parramatta, noble_park, broken_hill = FIVE
-    with db.transaction(plan_database) as cur:
+    with transaction(plan_database) as cur:
         insert_locality(cur, dandenong, "active")
         insert_locality(cur, richmond, "not_found")
         insert_locality(cur, broken_hill, "not_found")

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from newhomie import db
+from newhomie.store.target import DATABASE_URL_ENV
 from newhomie.testing.fakesite import FakeSite, Kind, RunningSite
 from newhomie.testing.fixtures import FakeSiteFactory
 from tests.crawling import FAST_SETTINGS, REPO, assert_listing_matches, fetch_all
@@ -43,7 +43,7 @@ class Cron:
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("NEWHOMIE_CRON_")},
             "DOMAIN_BASE_URL": base_url,
-            db.DATABASE_URL_ENV: database_url,
+            DATABASE_URL_ENV: database_url,
             "NEWHOMIE_CRON_DIR": str(directory),
             # The scrapy of the environment running the tests (the default is the checkout's .venv).
             "NEWHOMIE_SCRAPY": str(Path(sys.executable).with_name("scrapy")),

@@ -19,7 +19,19 @@ import pytest
 from sh_scrapy.env import decode_uri
 from sh_scrapy.settings import populate_settings
 
-from newhomie import db
+from newhomie.store.embedded import HOME_ENV
+from newhomie.store.errors import DatabaseUnavailable
+from newhomie.store.migrations import ready_database
+from newhomie.store.target import (
+    DATABASE_URL_ENV,
+    SCRAPY_CLOUD_JOB_ENV,
+    SCRAPY_CLOUD_SECTIONS,
+    SCRAPY_CLOUD_SETTINGS_ENV,
+    DatabaseTarget,
+    database_target,
+    decode_scrapy_cloud_settings,
+    scrapy_cloud_setting,
+)
 
 UNREACHABLE = "postgresql://crawler:cloud-s3cret@127.0.0.1:1/homes"
 
@@ -27,41 +39,41 @@ UNREACHABLE = "postgresql://crawler:cloud-s3cret@127.0.0.1:1/homes"
 @pytest.fixture(autouse=True)
 def no_database_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Neither the variable nor Scrapy Cloud's, whatever the shell running the tests has."""
-    for name in (db.DATABASE_URL_ENV, db.SCRAPY_CLOUD_SETTINGS_ENV, db.SCRAPY_CLOUD_JOB_ENV):
+    for name in (DATABASE_URL_ENV, SCRAPY_CLOUD_SETTINGS_ENV, SCRAPY_CLOUD_JOB_ENV):
         monkeypatch.delenv(name, raising=False)
 
 
 def test_the_environment_variable_wins_over_scrapy_clouds_setting(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(db.DATABASE_URL_ENV, database_url)
-    settings = {"project_settings": {db.DATABASE_URL_ENV: UNREACHABLE}}
-    monkeypatch.setenv(db.SCRAPY_CLOUD_SETTINGS_ENV, json.dumps(settings))
-    monkeypatch.setenv(db.SCRAPY_CLOUD_JOB_ENV, "123/4/5")
-    target, _ = db.ready_database()  # connects: the setting's server does not exist
-    assert target == db.DatabaseTarget(url=database_url, embedded=False)
+    monkeypatch.setenv(DATABASE_URL_ENV, database_url)
+    settings = {"project_settings": {DATABASE_URL_ENV: UNREACHABLE}}
+    monkeypatch.setenv(SCRAPY_CLOUD_SETTINGS_ENV, json.dumps(settings))
+    monkeypatch.setenv(SCRAPY_CLOUD_JOB_ENV, "123/4/5")
+    target, _ = ready_database()  # connects: the setting's server does not exist
+    assert target == DatabaseTarget(url=database_url, embedded=False)
 
 
 def test_a_url_only_in_scrapy_clouds_settings_is_used_and_the_log_says_so_masked(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = {"project_settings": {db.DATABASE_URL_ENV: f"  {database_url}\n"}, "job_settings": {"X": "1"}}
-    monkeypatch.setenv(db.SCRAPY_CLOUD_SETTINGS_ENV, json.dumps(settings))
-    monkeypatch.setenv(db.SCRAPY_CLOUD_JOB_ENV, "123/4/5")
-    target, _ = db.ready_database()
+    settings = {"project_settings": {DATABASE_URL_ENV: f"  {database_url}\n"}, "job_settings": {"X": "1"}}
+    monkeypatch.setenv(SCRAPY_CLOUD_SETTINGS_ENV, json.dumps(settings))
+    monkeypatch.setenv(SCRAPY_CLOUD_JOB_ENV, "123/4/5")
+    target, _ = ready_database()
     assert target.url == database_url
     assert not target.embedded
 
     monkeypatch.setenv(
-        db.SCRAPY_CLOUD_SETTINGS_ENV, json.dumps({"spider_settings": {db.DATABASE_URL_ENV: UNREACHABLE}})
+        SCRAPY_CLOUD_SETTINGS_ENV, json.dumps({"spider_settings": {DATABASE_URL_ENV: UNREACHABLE}})
     )
-    described = db.database_target().describe()
+    described = database_target().describe()
     assert described == (
         "PostgreSQL at postgresql://crawler:***@127.0.0.1:1/homes "
-        f"(from the Scrapy Cloud setting {db.DATABASE_URL_ENV})"
+        f"(from the Scrapy Cloud setting {DATABASE_URL_ENV})"
     )
-    with pytest.raises(db.DatabaseUnavailable) as caught:
-        db.ready_database()
+    with pytest.raises(DatabaseUnavailable) as caught:
+        ready_database()
     assert "cloud-s3cret" not in str(caught.value)
 
 
@@ -69,7 +81,7 @@ def sh_scrapys_value(settings: dict[str, dict[str, str]], monkeypatch: pytest.Mo
     """What the entry point's own merge gives Scrapy for the setting, for a spider job."""
     monkeypatch.setenv("SCRAPY_SETTINGS_MODULE", "newhomie.settings")
     merged = populate_settings(json.loads(json.dumps(settings)), spider="listings")
-    value = merged.get(db.DATABASE_URL_ENV)
+    value = merged.get(DATABASE_URL_ENV)
     return None if value is None else str(value).strip()
 
 
@@ -77,31 +89,29 @@ def test_the_setting_is_taken_from_the_section_sh_scrapy_gives_precedence(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # sh_scrapy makes a JOBDIR for each spider job
-    sections = db.SCRAPY_CLOUD_SECTIONS
+    sections = SCRAPY_CLOUD_SECTIONS
     checked = 0
     for size in range(len(sections) + 1):
         for chosen in itertools.combinations(sections, size):
-            settings = {
-                section: {db.DATABASE_URL_ENV: f"postgresql://u:p@{section}/db"} for section in chosen
-            }
+            settings = {section: {DATABASE_URL_ENV: f"postgresql://u:p@{section}/db"} for section in chosen}
             settings.setdefault("job_settings", {})["LOG_LEVEL"] = "INFO"
-            monkeypatch.setenv(db.SCRAPY_CLOUD_SETTINGS_ENV, json.dumps(settings))
-            ours = db.scrapy_cloud_setting(db.DATABASE_URL_ENV)
+            monkeypatch.setenv(SCRAPY_CLOUD_SETTINGS_ENV, json.dumps(settings))
+            ours = scrapy_cloud_setting(DATABASE_URL_ENV)
             assert ours == sh_scrapys_value(settings, monkeypatch), chosen
             assert ours == (f"postgresql://u:p@{chosen[-1]}/db" if chosen else None)
             checked += 1
     assert checked == 16
     # A job's empty setting blanks the project's, for sh_scrapy as for us (and then no database is set).
     blanked = {
-        "project_settings": {db.DATABASE_URL_ENV: UNREACHABLE},
-        "job_settings": {db.DATABASE_URL_ENV: ""},
+        "project_settings": {DATABASE_URL_ENV: UNREACHABLE},
+        "job_settings": {DATABASE_URL_ENV: ""},
     }
-    monkeypatch.setenv(db.SCRAPY_CLOUD_SETTINGS_ENV, json.dumps(blanked))
-    assert db.scrapy_cloud_setting(db.DATABASE_URL_ENV) == sh_scrapys_value(blanked, monkeypatch) == ""
+    monkeypatch.setenv(SCRAPY_CLOUD_SETTINGS_ENV, json.dumps(blanked))
+    assert scrapy_cloud_setting(DATABASE_URL_ENV) == sh_scrapys_value(blanked, monkeypatch) == ""
 
 
 def test_settings_are_decoded_in_every_form_sh_scrapy_reads(tmp_path: Path) -> None:
-    settings = {"project_settings": {db.DATABASE_URL_ENV: "postgresql://u:pässword@h/db"}}
+    settings = {"project_settings": {DATABASE_URL_ENV: "postgresql://u:pässword@h/db"}}
     text = json.dumps(settings)
     encoded = base64.b64encode(text.encode("utf-8")).decode("ascii")
     path = tmp_path / "settings.json"
@@ -115,7 +125,7 @@ def test_settings_are_decoded_in_every_form_sh_scrapy_reads(tmp_path: Path) -> N
         f"file://{path}",
     ]
     for form in forms:
-        assert db.decode_scrapy_cloud_settings(form) == decode_uri(form) == settings, form
+        assert decode_scrapy_cloud_settings(form) == decode_uri(form) == settings, form
 
 
 def test_unreadable_settings_are_ignored_with_a_warning_that_shows_none_of_them(
@@ -123,21 +133,21 @@ def test_unreadable_settings_are_ignored_with_a_warning_that_shows_none_of_them(
 ) -> None:
     broken = '{"project_settings": {"NEWHOMIE_DATABASE_URL": "postgresql://u:cloud-s3cret@h/db"'
     for text in (broken, "data:;base64,@@@", "not settings", "[1, 2]"):
-        monkeypatch.setenv(db.SCRAPY_CLOUD_SETTINGS_ENV, text)
+        monkeypatch.setenv(SCRAPY_CLOUD_SETTINGS_ENV, text)
         caplog.clear()
-        with caplog.at_level(logging.WARNING, logger="newhomie.db"):
-            assert db.scrapy_cloud_setting(db.DATABASE_URL_ENV) is None
+        with caplog.at_level(logging.WARNING, logger="newhomie.store.target"):
+            assert scrapy_cloud_setting(DATABASE_URL_ENV) is None
         assert [r.levelno for r in caplog.records] == [logging.WARNING], text
-        assert f"cannot read {db.SCRAPY_CLOUD_SETTINGS_ENV}" in caplog.text
+        assert f"cannot read {SCRAPY_CLOUD_SETTINGS_ENV}" in caplog.text
         assert "s3cret" not in caplog.text
 
 
 def test_a_scrapy_cloud_job_without_a_database_is_refused_an_embedded_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(db.HOME_ENV, str(tmp_path))
-    monkeypatch.setenv(db.SCRAPY_CLOUD_SETTINGS_ENV, json.dumps({"project_settings": {"LOG_LEVEL": "INFO"}}))
-    monkeypatch.setenv(db.SCRAPY_CLOUD_JOB_ENV, "123/4/5")
-    with pytest.raises(db.DatabaseUnavailable, match=f"set {db.DATABASE_URL_ENV} in the project's"):
-        db.database_target()
+    monkeypatch.setenv(HOME_ENV, str(tmp_path))
+    monkeypatch.setenv(SCRAPY_CLOUD_SETTINGS_ENV, json.dumps({"project_settings": {"LOG_LEVEL": "INFO"}}))
+    monkeypatch.setenv(SCRAPY_CLOUD_JOB_ENV, "123/4/5")
+    with pytest.raises(DatabaseUnavailable, match=f"set {DATABASE_URL_ENV} in the project's"):
+        database_target()
     assert list(tmp_path.iterdir()) == []  # no embedded database was started

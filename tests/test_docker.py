@@ -34,7 +34,8 @@ import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from newhomie import db
+from newhomie.store.redact import redact_url
+from newhomie.store.target import DATABASE_URL_ENV
 from newhomie.testing.fakesite import RunningSite
 from newhomie.testing.fixtures import FakeSiteFactory
 from tests.crawling import FAST_SETTINGS, assert_database_holds_ground_truth, fetch_all, truth_ids
@@ -496,7 +497,7 @@ def test_start_crawl_runs_a_scrapy_cloud_job_that_lands_the_site(
         tmp_path,
         short_tmpdir,
         settings={"job_settings": FAST_SETTINGS},
-        environment={db.DATABASE_URL_ENV: database_url},
+        environment={DATABASE_URL_ENV: database_url},
     )
     assert_job_landed_the_site(job, running, database_url)
 
@@ -532,7 +533,7 @@ def test_a_scrapy_cloud_job_gets_the_database_from_the_projects_settings_and_nev
         tmp_path,
         short_tmpdir,
         settings={
-            "project_settings": {db.DATABASE_URL_ENV: url},
+            "project_settings": {DATABASE_URL_ENV: url},
             "job_settings": {**FAST_SETTINGS, "LOG_LEVEL": "DEBUG"},
         },
         environment={},
@@ -541,9 +542,7 @@ def test_a_scrapy_cloud_job_gets_the_database_from_the_projects_settings_and_nev
     output = job.output()
     assert password not in output
     # The log does say which database, masked, and where its URL came from.
-    assert (
-        f"PostgreSQL at {db.redact_url(url)} (from the Scrapy Cloud setting {db.DATABASE_URL_ENV})" in output
-    )
+    assert f"PostgreSQL at {redact_url(url)} (from the Scrapy Cloud setting {DATABASE_URL_ENV})" in output
     assert "Overridden settings" in output  # Scrapy's settings line was there, and did not show it
     assert any('"level": 10' in m or '"level":10' in m for m in job.messages)  # DEBUG lines were logged
 
@@ -568,6 +567,6 @@ def test_a_scrapy_cloud_job_without_a_database_stops_before_crawling(
     )
     # The preflight's exit status, not a crawl into an embedded database that the job's container takes along.
     assert job.result.returncode == 2, (job.result.stderr[-3000:], job.messages[-40:])
-    assert f"set {db.DATABASE_URL_ENV} in the project's (or the spider's) settings" in job.output()
+    assert f"set {DATABASE_URL_ENV} in the project's (or the spider's) settings" in job.output()
     assert len(running.site.served) == 0  # no page was asked for
     assert not (tmp_path / "scrapinghub" / ".newhomie").exists()  # and no embedded database was made

@@ -23,7 +23,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from newhomie import catalog, db
+from newhomie import catalog, sql
 from tests.imports import third_party_imports
 
 REPO = Path(__file__).resolve().parents[1]
@@ -102,7 +102,7 @@ PROBE = """
 import json, os, sys
 sys.path.insert(0, sys.argv[1])
 os.environ["SCRAPY_SETTINGS_MODULE"] = "newhomie.settings"  # what Scrapyd's runner reads from the egg
-from newhomie import catalog, db
+from newhomie import catalog, sql
 from scrapy.cmdline import _get_commands_dict
 from scrapy.spiderloader import SpiderLoader
 from scrapy.utils.project import get_project_settings
@@ -110,9 +110,9 @@ from scrapy.utils.project import get_project_settings
 settings = get_project_settings()
 print(json.dumps({
     "newhomie": __import__("newhomie").__file__,
-    "sql_dir": str(db.SQL_DIR),
-    "migrations": [[m.name, m.sql] for m in db.load_migrations()],
-    "queries": db.queries(),
+    "sql_dir": str(sql.SQL_DIR),
+    "migrations": [[m.name, m.sql] for m in sql.migrations()],
+    "queries": sql.queries(),
     "catalog": [str(locality) for locality in catalog.load_catalog()],
     "spiders": SpiderLoader.from_settings(settings).list(),
     "crawl_command": type(_get_commands_dict(settings, inproject=True)["crawl"]).__module__,
@@ -137,8 +137,8 @@ def test_the_zipped_egg_alone_loads_the_migrations_the_queries_the_catalog_and_t
     loaded = json.loads(result.stdout)
     assert loaded["newhomie"].startswith(str(egg) + os.sep), "newhomie was imported from outside the egg"
     assert loaded["sql_dir"].startswith(str(egg) + os.sep)
-    assert loaded["migrations"] == [[m.name, m.sql] for m in db.load_migrations()]
-    assert loaded["queries"] == db.queries()
+    assert loaded["migrations"] == [[m.name, m.sql] for m in sql.migrations()]
+    assert loaded["queries"] == sql.queries()
     assert loaded["catalog"] == [str(locality) for locality in catalog.load_catalog()]
     assert loaded["spiders"] == ["listings"]
     assert loaded["crawl_command"] == "newhomie.commands.crawl"

@@ -21,7 +21,6 @@ import psycopg2.extensions
 import pytest
 from playwright.sync_api import Browser, Dialog, Page, sync_playwright
 
-from newhomie import db
 from newhomie.browser import resolve_chromium
 from newhomie.prices import is_no_price_phrase, normalise_price
 from newhomie.report import (
@@ -38,6 +37,8 @@ from newhomie.report import (
     resolve_figures,
     shade,
 )
+from newhomie.store.connection import transaction
+from newhomie.store.target import DATABASE_URL_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_START = datetime(2025, 3, 1, 0, 0, tzinfo=UTC)
@@ -140,7 +141,7 @@ def build_run(conn: psycopg2.extensions.connection, *, summary: Any) -> Expected
     """A run of 15 localities (12 done, 1 not found, 2 failed), errors over three stages, 100 minutes
     and 27 localities (and none), and listings with price texts that gave no price; plus a locality of another
     run whose texts must not show."""
-    with db.transaction(conn) as cur:
+    with transaction(conn) as cur:
         run_id = insert_run(cur, summary=summary, started=RUN_START, seconds=RUN_SECONDS, health="unhealthy",
                             reasons=["2 localities failed (at most 0)", "errors: 5.1% of pages"])  # fmt: skip
         for n in range(16):
@@ -254,7 +255,7 @@ def report_args(*argv: str) -> argparse.Namespace:
 
 
 def run_report(monkeypatch: pytest.MonkeyPatch, database_url: str, *argv: str) -> int:
-    monkeypatch.setenv(db.DATABASE_URL_ENV, database_url)
+    monkeypatch.setenv(DATABASE_URL_ENV, database_url)
     args = report_args(*argv)
     return int(args.func(args))
 
@@ -440,7 +441,7 @@ def test_a_run_that_failed_at_once_still_renders(
     chromium: Browser,
     summary: Any,
 ) -> None:
-    with db.transaction(conn) as cur:
+    with transaction(conn) as cur:
         run_id = insert_run(cur, summary=summary, started=RUN_START, seconds=0, status="failed")
     out = tmp_path / "report.html"
 
@@ -473,7 +474,7 @@ def test_unknown_run_is_a_clear_message_and_exit_2(
     assert run_report(monkeypatch, database_url, "--out", str(out)) == 2
     assert "no crawl runs yet" in capsys.readouterr().err
 
-    with db.transaction(conn) as cur:
+    with transaction(conn) as cur:
         run_id = insert_run(cur, summary=None, started=RUN_START, seconds=60)
     assert run_report(monkeypatch, database_url, "--run", str(run_id + 1), "--out", str(out)) == 2
     err = capsys.readouterr().err
@@ -489,7 +490,7 @@ def test_without_run_the_latest_run_is_reported(
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
 ) -> None:
-    with db.transaction(conn) as cur:
+    with transaction(conn) as cur:
         later = insert_run(cur, summary=None, started=RUN_START + timedelta(days=1), seconds=60)
         insert_run(cur, summary=SUMMARY, started=RUN_START, seconds=60)  # a higher id, started earlier
     out = tmp_path / "report.html"
@@ -503,7 +504,7 @@ def test_report_through_python_m_newhomie(
 ) -> None:
     """The real command line. Needs `add_report_command(commands)` in newhomie/__main__.py."""
     expected = build_run(conn, summary=SUMMARY)
-    env = {**os.environ, db.DATABASE_URL_ENV: database_url, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, DATABASE_URL_ENV: database_url, "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "newhomie", "report", "--run", str(expected.run_id)]
     completed = subprocess.run(
         [*command, "--out", "tmp/report.html"],

@@ -22,7 +22,6 @@ from pathlib import Path
 
 import pytest
 
-from newhomie import db
 from newhomie.browser import resolve_chromium
 from newhomie.catalog import load_catalog, shard_of
 from newhomie.localities import Locality
@@ -37,6 +36,7 @@ from newhomie.schedule import (
     shard_states,
     shard_text,
 )
+from newhomie.store.target import DATABASE_URL_ENV
 from newhomie.testing.fakesite import KINDS, FakeSite, RunningSite
 from newhomie.testing.fixtures import FakeSiteFactory
 from tests.crawling import FAST_SETTINGS, assert_database_holds_ground_truth, fetch_all, truth_ids
@@ -143,7 +143,7 @@ def scrapyd_pair(tmp_path: Path, database_url: str, site_for_shards: RunningSite
     """Two Scrapyd servers whose jobs write to the test's database and crawl the local site."""
     password = "pw-" + secrets.token_hex(8)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "SCRAPY"))}
-    env[db.DATABASE_URL_ENV] = database_url
+    env[DATABASE_URL_ENV] = database_url
     env["DOMAIN_BASE_URL"] = site_for_shards.base_url
     env["NEWHOMIE_CHROMIUM"] = str(resolve_chromium(None))
     servers: list[ScrapydServer] = []
@@ -228,7 +228,7 @@ def test_a_sharded_crawl_over_two_scrapyd_nodes_lands_the_site_once(
     nodes = f"http://{USERNAME}:{password}@127.0.0.1:{node_a.port}/,{node_b.url}"
     monkeypatch.setenv("SCRAPYD_USERNAME", USERNAME)
     monkeypatch.setenv("SCRAPYD_PASSWORD", password)
-    monkeypatch.setenv(db.DATABASE_URL_ENV, database_url)
+    monkeypatch.setenv(DATABASE_URL_ENV, database_url)
     common = ["--scrapyd", nodes, "--shards", str(SHARDS), "-a", f"localities={localities}"]
     for name, value in FAST_SETTINGS.items():
         common += ["-s", f"{name}={value}"]
@@ -272,7 +272,7 @@ def test_a_sharded_crawl_over_two_scrapyd_nodes_lands_the_site_once(
         # Without the database, from the nodes' own lists of ended jobs: once the last crawl process,
         # which recorded its run as finished before closing its browser, has exited.
         wait_until_idle([ScrapydNode(server.url, USERNAME, password) for server in (node_a, node_b)])
-        monkeypatch.delenv(db.DATABASE_URL_ENV)
+        monkeypatch.delenv(DATABASE_URL_ENV)
         status, out = run_schedule(capsys, *common, "--status")
         outputs.append(out)
         assert f"all {SHARDS} shards done" in out
@@ -382,11 +382,11 @@ def test_a_shard_whose_runs_keep_failing_is_retried_then_given_up(
     # leaving no run in the database the command reads, only Scrapyd's record of an ended job.
     password = "pw-" + secrets.token_hex(8)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "SCRAPY"))}
-    env[db.DATABASE_URL_ENV] = "postgresql://nobody:nothing@127.0.0.1:9/none"
+    env[DATABASE_URL_ENV] = "postgresql://nobody:nothing@127.0.0.1:9/none"
     server = start_scrapyd(tmp_path / "scrapyd", "node-a", password, env)
     try:
         deploy(copy_project(tmp_path / "project"), server, password)
-        monkeypatch.setenv(db.DATABASE_URL_ENV, database_url)
+        monkeypatch.setenv(DATABASE_URL_ENV, database_url)
         argv = ["--scrapyd", f"http://{USERNAME}:{password}@127.0.0.1:{server.port}", "--shards", "1"]
         argv += [
             "-a",

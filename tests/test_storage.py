@@ -15,9 +15,11 @@ import psycopg2.extensions
 import pytest
 
 from newhomie import __main__ as cli
-from newhomie import db
-from newhomie.renormalise import renormalise
-from newhomie.rows import LISTING_COLUMNS, listing_row, profile_writes
+from newhomie.store.connection import connect
+from newhomie.store.renormalise import renormalise
+from newhomie.store.rows import LISTING_COLUMNS, listing_row, profile_writes
+from newhomie.store.target import DATABASE_URL_ENV
+from newhomie.store.writer import BatchWriter, Write
 from tests.storage import (
     DANDENONG,
     Crawl,
@@ -209,8 +211,8 @@ def test_a_row_that_breaks_a_guard_rail_lands_in_rejected_item_and_the_crawl_goe
     bad_item = listing(31)
     row = list(listing_row(bad_item, datetime.now(UTC)))
     row[LISTING_COLUMNS.index(column)] = value
-    bad = db.Write("upsert_listings", tuple(row), "Dandenong VIC 3175", bad_item.url, (31,))
-    with caplog.at_level(logging.WARNING, logger="newhomie.pipelines"), Crawl(database_url) as run:
+    bad = Write("upsert_listings", tuple(row), "Dandenong VIC 3175", bad_item.url, (31,))
+    with caplog.at_level(logging.WARNING, logger="newhomie.store.pipeline"), Crawl(database_url) as run:
         run.feed([visit(), listing(30)])
         assert run.store.writer is not None
         run.store.writer.add([bad])
@@ -262,7 +264,7 @@ def test_an_implausible_market_figure_is_rejected_and_the_rest_of_the_profile_ke
 
 def test_writing_never_waits_for_the_database(database_url: str) -> None:
     """While the listing table is locked by someone else, the crawl's items are still taken at once."""
-    locker = db.connect(database_url)
+    locker = connect(database_url)
     try:
         with Crawl(database_url, NEWHOMIE_DB_BATCH_SIZE=5) as run:
             with locker.cursor() as cur:
@@ -277,7 +279,7 @@ def test_writing_never_waits_for_the_database(database_url: str) -> None:
 
 
 def _raise_deadlock_once(state: dict[str, int]) -> Any:
-    def write(cur: psycopg2.extensions.cursor, statement: str, writes: list[db.Write]) -> None:
+    def write(cur: psycopg2.extensions.cursor, statement: str, writes: list[Write]) -> None:
         for write in writes:
             cur.execute("INSERT INTO numbers (n) VALUES (%s)", write.params)
         state["calls"] += 1
@@ -290,13 +292,13 @@ def _raise_deadlock_once(state: dict[str, int]) -> Any:
 def test_a_batch_the_database_rolls_back_for_a_deadlock_is_run_again(database_url: str) -> None:
     execute(database_url, "CREATE TABLE numbers (n int PRIMARY KEY)")
     rejected: list[str] = []
-    writer = db.BatchWriter(
+    writer = BatchWriter(
         database_url,
         _raise_deadlock_once({"calls": 0}),
         lambda c, w, r: rejected.append(r),
         flush_seconds=0.05,
     )
-    writer.add(db.Write("numbers", (n,)) for n in range(5))
+    writer.add(Write("numbers", (n,)) for n in range(5))
     stats = writer.close()
     assert [r["n"] for r in fetch(database_url, "SELECT n FROM numbers ORDER BY n")] == [0, 1, 2, 3, 4]
     assert (stats.rolled_back_batches, stats.rows_written, stats.rows_rejected, rejected) == (1, 5, 0, [])
@@ -305,12 +307,12 @@ def test_a_batch_the_database_rolls_back_for_a_deadlock_is_run_again(database_ur
 def test_a_batch_is_written_in_key_order(database_url: str) -> None:
     seen: list[tuple[str, tuple[Any, ...]]] = []
 
-    def record(cur: psycopg2.extensions.cursor, statement: str, writes: list[db.Write]) -> None:
+    def record(cur: psycopg2.extensions.cursor, statement: str, writes: list[Write]) -> None:
         seen.extend((w.statement, w.key) for w in writes)
 
-    writer = db.BatchWriter(database_url, record, lambda *a: None, statement_order=["b"], flush_seconds=0.05)
-    writer.add([db.Write("a", (), key=(3,)), db.Write("b", (), key=("y",)), db.Write("a", (), key=(1,)),
-                db.Write("b", (), key=("x",)), db.Write("c", ()), db.Write("a", (), key=(2,))])  # fmt: skip
+    writer = BatchWriter(database_url, record, lambda *a: None, statement_order=["b"], flush_seconds=0.05)
+    writer.add([Write("a", (), key=(3,)), Write("b", (), key=("y",)), Write("a", (), key=(1,)),
+                Write("b", (), key=("x",)), Write("c", ()), Write("a", (), key=(2,))])  # fmt: skip
     writer.close()
     assert seen == [("b", ("x",)), ("b", ("y",)), ("a", (1,)), ("a", (2,)), ("a", (3,)), ("c", ())]
 
@@ -654,7 +656,7 @@ def test_renormalise_command_reports_its_counts(
     database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _stored_by_an_old_parser(database_url)
-    monkeypatch.setenv(db.DATABASE_URL_ENV, database_url)
+    monkeypatch.setenv(DATABASE_URL_ENV, database_url)
     assert cli.main(["renormalise", "--dry-run"]) == 0
     assert "(dry run): 6 listings checked, 5 would change; 7 price history rows checked, 4 would change" in (
         capsys.readouterr().out

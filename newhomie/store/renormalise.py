@@ -10,8 +10,9 @@ from typing import Any
 import psycopg2.extensions
 import psycopg2.extras
 
-from newhomie import db
+from newhomie import sql
 from newhomie.prices import Price, exact_sold_price, normalise_price
+from newhomie.store.connection import connection, transaction
 
 
 @dataclass
@@ -75,19 +76,16 @@ def renormalise(url: str, *, chunk_size: int = 2000, dry_run: bool = False) -> R
     they were read are left alone: the crawl wrote them with today's parser anyway.
     """
     report = RenormaliseReport(dry_run=dry_run)
-    conn = db.connect(url, application_name="newhomie-renormalise")
-    try:
+    with connection(url, application_name="newhomie-renormalise") as conn:
         after = 0
         while True:
-            with db.transaction(conn) as cur:
-                cur.execute(db.query("next_listing_ids"), {"after": after, "limit": chunk_size})
+            with transaction(conn) as cur:
+                cur.execute(sql.query("next_listing_ids"), {"after": after, "limit": chunk_size})
                 ids = [row[0] for row in cur.fetchall()]
             if not ids:
                 break
             _renormalise_ids(conn, ids, report, dry_run)
             after = ids[-1]
-    finally:
-        conn.close()
     return report
 
 
@@ -97,10 +95,10 @@ def _renormalise_ids(
     """One chunk in one transaction; run again if the database rolls it back to break a deadlock."""
     for attempt in range(1, 4):
         try:
-            with db.transaction(conn) as cur:
-                cur.execute(db.query("lock_listing_prices"), {"ids": ids})
+            with transaction(conn) as cur:
+                cur.execute(sql.query("lock_listing_prices"), {"ids": ids})
                 listings = cur.fetchall()
-                cur.execute(db.query("select_history_prices"), {"ids": ids})
+                cur.execute(sql.query("select_history_prices"), {"ids": ids})
                 history = cur.fetchall()
                 listing_changes, history_changes = _renormalised_chunk(listings, history)
                 changed = [len(listing_changes), len(history_changes)]
@@ -113,7 +111,7 @@ def _renormalise_ids(
                     ):  # fmt: skip
                         if rows:
                             # One statement, so rowcount counts the rows really changed.
-                            psycopg2.extras.execute_values(cur, db.query(name), rows, page_size=len(rows))
+                            psycopg2.extras.execute_values(cur, sql.query(name), rows, page_size=len(rows))
                             changed[index] = cur.rowcount
             break
         except psycopg2.extensions.TransactionRollbackError:

@@ -1,5 +1,8 @@
-"""How items become rows: the parameters of the named statements in `sql/queries/`, and the
-BatchWriter's write function that runs them."""
+"""How items become rows: every item type's rows (the parameters of the named statements of
+`newhomie/sql/queries/`), and the batch writer's write function that runs them.
+
+`item_writes(item, run_id, seen_at)` is the one entry: a pipeline hands it an item and gives what it
+returns to the writer; nothing else maps an item to a table."""
 
 from __future__ import annotations
 
@@ -10,9 +13,10 @@ from typing import Any
 import psycopg2.extensions
 import psycopg2.extras
 
-from newhomie import db
-from newhomie.items import Listing, SuburbProfile
+from newhomie import sql
+from newhomie.items import CrawlError, Listing, LocalityOutcome, LocalityVisit, RejectedEntry, SuburbProfile
 from newhomie.localities import time_zone
+from newhomie.store.writer import Write
 
 
 def as_json(value: Any) -> psycopg2.extras.Json:
@@ -64,7 +68,7 @@ def _rows_json(rows: list[tuple[Any, ...]]) -> str:
     return json.dumps(rows, default=_json_value, allow_nan=False)
 
 
-def write_rows(cur: psycopg2.extensions.cursor, statement: str, writes: list[db.Write]) -> None:
+def write_rows(cur: psycopg2.extensions.cursor, statement: str, writes: list[Write]) -> None:
     """Runs one named statement for a group of rows (the BatchWriter's write function).
 
     Listings go in one statement, in listing_id order: their row locks are then taken in the same
@@ -77,21 +81,21 @@ def write_rows(cur: psycopg2.extensions.cursor, statement: str, writes: list[db.
         # sighting wins. Sorted by id: the lock order.
         latest = {w.params[0]: w.params for w in writes}
         ids = sorted(latest)
-        cur.execute(db.query("upsert_listings"), {"rows": _rows_json([latest[i] for i in ids])})
-        cur.execute(db.query("record_price_history"), {"listing_ids": ids})
+        cur.execute(sql.query("upsert_listings"), {"rows": _rows_json([latest[i] for i in ids])})
+        cur.execute(sql.query("record_price_history"), {"listing_ids": ids})
     else:
-        psycopg2.extras.execute_batch(cur, db.query(statement), [w.params[0] for w in writes])
+        psycopg2.extras.execute_batch(cur, sql.query(statement), [w.params[0] for w in writes])
 
 
-def profile_writes(profile: SuburbProfile, seen_at: datetime) -> list[db.Write]:
+def profile_writes(profile: SuburbProfile, seen_at: datetime) -> list[Write]:
     """A suburb profile as rows: the locality (with its boundary), the day's profile and market
     snapshots, the yearly sales series, and the schools with their links to the locality."""
     slug = profile.slug
     # The snapshot's day is the locality's own calendar day, not UTC's.
     day: date = seen_at.astimezone(time_zone(profile.state, profile.postcode)).date()
 
-    def write(statement: str, params: dict[str, Any], key: tuple[Any, ...]) -> db.Write:
-        return db.Write(statement, (params,), slug, profile.url, key)
+    def write(statement: str, params: dict[str, Any], key: tuple[Any, ...]) -> Write:
+        return Write(statement, (params,), slug, profile.url, key)
 
     writes = [
         write(
@@ -157,7 +161,7 @@ STATEMENT_ORDER = (
 )
 
 
-def rejected_raw(write: db.Write) -> Any:
+def rejected_raw(write: Write) -> Any:
     """A refused row as JSON for rejected_item: named fields, so it can be read and replayed."""
     first = write.params[0] if write.params else None
     if isinstance(first, dict):
@@ -165,3 +169,44 @@ def rejected_raw(write: db.Write) -> Any:
     if write.statement == "upsert_listings" and len(write.params) == len(LISTING_COLUMNS):
         return dict(zip(LISTING_COLUMNS, _plain(write.params), strict=True))
     return _plain(list(write.params))
+
+
+def item_writes(item: Any, run_id: int | None, seen_at: datetime) -> list[Write] | None:
+    """The rows an item of the crawl becomes; None for an item of no table."""
+    if isinstance(item, Listing):
+        return [
+            Write(
+                "upsert_listings",
+                listing_row(item, seen_at),
+                item.locality_slug,
+                item.url,
+                (item.listing_id,),
+            )
+        ]
+    if isinstance(item, LocalityVisit):
+        params = {**item.model_dump(), "crawled_at": item.crawled_at, "boundary": None}
+        return [Write("upsert_locality", (params,), item.slug, key=(item.slug,))]
+    if isinstance(item, SuburbProfile):
+        return profile_writes(item, seen_at)
+    if isinstance(item, LocalityOutcome):
+        params = {**item.model_dump(), "locality_slug": item.slug, "run_id": run_id}
+        return [Write("upsert_locality_crawl", (params,), item.slug, key=(item.crawl_key, item.slug))]
+    if isinstance(item, CrawlError):
+        params = {**item.model_dump(), "run_id": run_id}
+        return [Write("insert_crawl_error", (params,), item.locality, item.url)]
+    if isinstance(item, RejectedEntry):
+        params = {**item.model_dump(), "raw": as_json(item.raw), "run_id": run_id}
+        return [Write("insert_rejected_item", (params,), item.locality, item.url)]
+    return None
+
+
+def rejected_row(write: Write, reason: str, run_id: int | None) -> dict[str, Any]:
+    """A row the database refused, as the parameters of `insert_rejected_item`."""
+    return {
+        "run_id": run_id,
+        "kind": write.statement,
+        "locality": write.locality,
+        "url": write.url,
+        "raw": as_json(rejected_raw(write)),
+        "reason": reason,
+    }

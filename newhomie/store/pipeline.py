@@ -1,0 +1,159 @@
+"""The database pipeline: every item goes to the batch writer as rows, and the run is recorded.
+
+The schema is migrated at start and a `crawl_run` row records the run; items become rows
+(`newhomie.store.rows`) that a BatchWriter (a worker thread) writes; a row the database refuses lands
+in `rejected_item` with the reason. At the end the run's stats, summary and health verdict are stored
+with it. Switched off with NEWHOMIE_DB_ENABLED=False.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+from typing import Any, Self
+
+import psycopg2
+import psycopg2.extensions
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.settings import BaseSettings
+
+from newhomie import signals as newhomie_signals
+from newhomie import sql
+from newhomie.items import Listing, RejectedEntry, SuburbProfile
+from newhomie.preflight import PreflightError
+from newhomie.store.connection import connection, transaction
+from newhomie.store.errors import DatabaseUnavailable
+from newhomie.store.migrations import migrate, ready_database
+from newhomie.store.rows import STATEMENT_ORDER, as_json, item_writes, rejected_row, write_rows
+from newhomie.store.target import DatabaseTarget, database_target
+from newhomie.store.writer import BatchWriter, Write
+
+logger = logging.getLogger(__name__)
+
+
+class PostgresPipeline:
+    """Upserts items into PostgreSQL through raw SQL (the named queries of `newhomie/sql/queries/`)."""
+
+    def __init__(self, crawler: Crawler, target: DatabaseTarget) -> None:
+        assert crawler.stats is not None
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.target = target
+        self.batch_size = crawler.settings.getint("NEWHOMIE_DB_BATCH_SIZE", 500)
+        self.flush_seconds = crawler.settings.getfloat("NEWHOMIE_DB_FLUSH_SECONDS", 5.0)
+        self.run_id: int | None = None
+        self.writer: BatchWriter | None = None
+
+    @classmethod
+    def preflight(cls, settings: BaseSettings) -> None:
+        """The database is reachable and its schema current, before the crawl starts."""
+        if not settings.getbool("NEWHOMIE_DB_ENABLED", True):
+            return
+        try:
+            ready_database()
+        except (DatabaseUnavailable, psycopg2.Error) as exc:
+            raise PreflightError(f"database unavailable: {' '.join(str(exc).split())}") from exc
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        if not crawler.settings.getbool("NEWHOMIE_DB_ENABLED", True):
+            raise NotConfigured("NEWHOMIE_DB_ENABLED is off")
+        pipeline = cls(crawler, database_target())
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
+
+    def open_spider(self) -> None:
+        logger.info("database: %s", self.target.describe())
+        spider = self.crawler.spider
+        with connection(self.target.url) as conn:
+            migrate(conn)
+            with transaction(conn) as cur:
+                cur.execute(
+                    sql.query("start_crawl_run"),
+                    {
+                        "spider": getattr(spider, "name", "?"),
+                        "arguments": as_json(dict(getattr(spider, "arguments", {}) or {})),
+                        "crawl_key": getattr(spider, "crawl_key", None),
+                        "shard": getattr(spider, "shard", None),
+                    },
+                )
+                self.run_id = cur.fetchone()[0]
+        self.stats.set_value("newhomie/run_id", self.run_id)
+        self.writer = BatchWriter(
+            self.target.url,
+            write_rows,
+            self._reject,
+            batch_size=self.batch_size,
+            flush_seconds=self.flush_seconds,
+            statement_order=STATEMENT_ORDER,
+            on_batch=self._batch_written,
+        )
+
+    def _batch_written(self, rows: int, rejected: int, seconds: float) -> None:
+        """From the writer thread: live counts, and the signal, sent from the reactor's thread."""
+        from twisted.internet import reactor
+
+        def announce() -> None:
+            self.stats.inc_value("newhomie/db/live_rows_written", rows)
+            self.crawler.signals.send_catch_log(
+                newhomie_signals.db_batch_written, rows=rows, rejected=rejected, seconds=seconds
+            )
+
+        reactor.callFromThread(announce)
+
+    def process_item(self, item: Any) -> Any:
+        assert self.writer is not None
+        writes = item_writes(item, self.run_id, datetime.now(UTC))
+        if writes is None:
+            self.stats.inc_value("newhomie/items/unknown_type")
+            logger.error("no table for item of type %s: %r", type(item).__name__, item)
+            return item
+        self._count(item)
+        self.writer.add(writes)
+        return item
+
+    def _count(self, item: Any) -> None:
+        if isinstance(item, Listing):
+            self.stats.inc_value(f"newhomie/items/listing/{item.listing_type}")
+        elif isinstance(item, SuburbProfile):
+            self.stats.inc_value("newhomie/items/suburb_profile")
+        elif isinstance(item, RejectedEntry):
+            self.stats.inc_value(f"newhomie/rejected/{item.kind}")
+
+    def _reject(self, cur: psycopg2.extensions.cursor, write: Write, reason: str) -> None:
+        """A row the database refused: kept in rejected_item with the reason, and logged."""
+        self.stats.inc_value("newhomie/db/rows_rejected")
+        logger.warning("database refused a row (%s): %s; kept in rejected_item", write.describe(), reason)
+        cur.execute(sql.query("insert_rejected_item"), rejected_row(write, reason, self.run_id))
+
+    async def close_spider(self) -> None:
+        if self.writer is None:
+            return
+        writer_stats = await asyncio.to_thread(self.writer.close)
+        for name in ("batches", "rows_written", "rows_rejected", "retried_batches", "rolled_back_batches"):
+            self.stats.set_value(f"newhomie/db/{name}", getattr(writer_stats, name))
+        self.stats.set_value("newhomie/db/write_seconds", round(writer_stats.seconds, 3))
+
+    def spider_closed(self, reason: str) -> None:
+        """Records the run's end; connected to the signal because only it knows the reason."""
+        if self.run_id is None:
+            return
+        stats = dict(self.stats.get_stats())
+        # Left in the stats by the run summary extension (newhomie.watch), whose handler runs before this one.
+        summary = stats.pop("newhomie/summary", None)
+        healthy = stats.get("newhomie/health/healthy")
+        with connection(self.target.url) as conn, transaction(conn) as cur:
+            cur.execute(
+                sql.query("finish_crawl_run"),
+                {
+                    "run_id": self.run_id,
+                    "status": reason,
+                    "stats": as_json(stats),
+                    "summary": as_json(summary) if summary is not None else None,
+                    "health": None if healthy is None else ("healthy" if healthy else "unhealthy"),
+                    "health_reasons": as_json(stats.get("newhomie/health/reasons", [])),
+                },
+            )
