@@ -1,4 +1,4 @@
-"""How fast `newhomie.pages` reads real pages.
+"""How fast `newhomie.site` reads real pages.
 
 Parses the real captured pages (from ../shared/domain-samples when present, else tests/fixtures),
 each wrapped in an HTML page shaped like the site's (head, styles, rendered cards, scripts, then the
@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # Run as `python benchmarks/bench_pages.py` from a checkout, with or without the package installed.
 sys.path.insert(0, str(ROOT))
 
-from newhomie.pages import extract_next_data, parse_search_page, parse_suburb_profile  # noqa: E402
+from newhomie.site import extract_next_data, parse_search_page, parse_suburb_profile  # noqa: E402
 
 SAMPLES = ROOT.parent / "shared" / "domain-samples"
 FIXTURES = ROOT / "tests" / "fixtures"

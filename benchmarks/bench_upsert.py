@@ -32,7 +32,7 @@ from scratch import scratch_database  # noqa: E402 (benchmarks/scratch.py)
 
 from newhomie.items import Listing  # noqa: E402
 from newhomie.localities import time_zone  # noqa: E402
-from newhomie.prices import normalise_price  # noqa: E402
+from newhomie.site.prices import normalise_price  # noqa: E402
 from newhomie.store.connection import connect  # noqa: E402
 from newhomie.store.migrations import migrate  # noqa: E402
 from newhomie.store.rows import STATEMENT_ORDER, listing_row, write_rows  # noqa: E402

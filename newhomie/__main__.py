@@ -25,7 +25,8 @@ from typing import Any
 import psycopg2
 
 from newhomie import sql
-from newhomie.catalog import Selection, load_catalog, select
+from newhomie.localities.catalog import load_catalog
+from newhomie.localities.selection import Selection, select
 from newhomie.report import add_report_command
 from newhomie.schedule import add_schedule_command
 from newhomie.store.connection import connection, transaction

@@ -23,8 +23,8 @@ from typing import ClassVar
 
 from scrapy.settings import BaseSettings
 
-from newhomie import catalog
-from newhomie.localities import Locality, parse_locality_list
+from newhomie.localities import Locality, catalog, parse_locality_list
+from newhomie.localities import selection as selections
 from newhomie.store.crawls import finished_and_missing
 from newhomie.store.target import database_target
 
@@ -80,7 +80,7 @@ class CrawlPlan:
     )
 
     localities: tuple[Locality, ...]
-    selection: catalog.Selection
+    selection: selections.Selection
     kinds: tuple[str, ...] = KINDS
     crawl_key: str | None = None
     recheck_missing: bool = False
@@ -96,11 +96,13 @@ class CrawlPlan:
                 f"unknown arguments {sorted(unknown)}; known: {', '.join(sorted(cls.ARGUMENTS))}"
             )
         text = arguments.get("localities", "").strip()
-        selection = catalog.Selection(
-            state=catalog.parse_state(arguments["state"]) if arguments.get("state") else None,
-            postcodes=catalog.parse_postcodes(arguments["postcodes"]) if arguments.get("postcodes") else None,
-            shard=catalog.parse_shard(arguments["shard"]) if arguments.get("shard") else None,
-            limit=catalog.parse_limit(arguments["limit"]) if arguments.get("limit") else None,
+        selection = selections.Selection(
+            state=selections.parse_state(arguments["state"]) if arguments.get("state") else None,
+            postcodes=selections.parse_postcodes(arguments["postcodes"])
+            if arguments.get("postcodes")
+            else None,
+            shard=selections.parse_shard(arguments["shard"]) if arguments.get("shard") else None,
+            limit=selections.parse_limit(arguments["limit"]) if arguments.get("limit") else None,
         )
         filtered = any(getattr(selection, name) is not None for name in ("state", "postcodes", "shard"))
         if text.lower() == "all" or (not text and filtered):
@@ -112,7 +114,7 @@ class CrawlPlan:
                 'say which localities: -a localities="Dandenong VIC 3175;...", -a localities=all, '
                 "or filters -a state=VIC / postcodes=3000-3207 / shard=3/90"
             )
-        chosen = tuple(catalog.select(candidates, selection))
+        chosen = tuple(selections.select(candidates, selection))
         crawl_key = arguments.get("crawl", "").strip() or None
         if crawl_key is not None and not _CRAWL_KEY_RE.match(crawl_key):
             raise ValueError(f"crawl={crawl_key!r}: letters, digits and . _ : / - only, at most 100")

@@ -40,12 +40,12 @@ SOLD_METHODS = (
     "unknown",
 )
 #: No Australian home has sold for a billion dollars; a bigger number is a parsing bug such as the
-#: digits of a range glued together (DOMAIN.md), and it would overflow an integer column.
+#: digits of a range glued together, which would overflow an integer column
+#: (docs/site.md#lessons-of-the-earlier-crawler).
 PRICE_MAX = 1_000_000_000
 #: The largest cattle stations are about 2.4 million hectares.
 LAND_MAX_M2 = 1e11
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
-BASE_URL = "https://www.domain.com.au"
 
 
 def _blank_to_none(value: Any) -> Any:

@@ -32,7 +32,7 @@ from scrapy_playwright.page import PageMethod
 from newhomie import signals
 from newhomie.browser import NextDataWait
 from newhomie.handler import PageTimeout
-from newhomie.pages import BlockedPage, is_blocked_body
+from newhomie.site import BlockedPage, is_blocked_body
 
 logger = logging.getLogger(__name__)
 
@@ -250,8 +250,9 @@ def browser_failure(exception: BaseException) -> str | None:
 class BrowserFailureMiddleware:
     """A page that hung or whose browser died: the browser is replaced and the page tried again.
 
-    Retrying inside a stuck browser does not help (DOMAIN.md); a restart does. The restart is asked
-    once per browser generation, so a burst of failures from one stuck browser restarts it once.
+    Retrying inside a stuck browser does not help (docs/site.md#bot-protection); a restart does. The
+    restart is asked once per browser generation, so a burst of failures from one stuck browser
+    restarts it once.
     Other Playwright errors (net::ERR_..., the site down) are retried like any download error.
     """
 

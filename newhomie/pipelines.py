@@ -10,7 +10,7 @@ from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
 from newhomie.items import Listing
-from newhomie.prices import exact_sold_price, is_no_price_phrase, normalise_price
+from newhomie.site.prices import exact_sold_price, is_no_price_phrase, normalise_price
 from newhomie.store.pipeline import PostgresPipeline
 
 __all__ = ["PostgresPipeline", "PriceNormalisationPipeline"]

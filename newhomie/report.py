@@ -31,7 +31,7 @@ import psycopg2.extensions
 import psycopg2.extras
 
 from newhomie import sql
-from newhomie.prices import is_no_price_phrase
+from newhomie.site.prices import is_no_price_phrase
 from newhomie.store.connection import connection
 from newhomie.store.migrations import ready_database
 

@@ -1,6 +1,6 @@
-"""Derive the bundled locality list (newhomie/data/localities.csv) from a public postcode list.
+"""Derive the bundled locality list (newhomie/localities/localities.csv) from a public postcode list.
 
-    .venv/bin/python scripts/build_locality_list.py [INPUT.csv] [--output newhomie/data/localities.csv]
+    .venv/bin/python scripts/build_locality_list.py [INPUT.csv] [--output newhomie/localities/localities.csv]
 
 The input has the columns Suburb,State,Zip (schappim/australian-postcodes; CRLF, upper case, rows
 repeated). What this does with it, and why:
@@ -17,7 +17,7 @@ repeated). What this does with it, and why:
     already has is reported, so the supplement can shrink as the input improves;
   * PO-box and delivery-centre localities ("Perth GPO", "Albany DC", NSW 1xxx) are KEPT: guessing which
     names the site knows would drop real places, and a crawl records the ones it does not know as
-    not_found and skips them afterwards (see DOMAIN.md, "A locality that does not exist"). They are
+    not_found and skips them afterwards (see docs/site.md#a-locality-that-does-not-exist). They are
     only counted here, so a reader knows how many there are.
 Output: name,state,postcode,slug sorted by (state, postcode, slug), LF line ends, UTF-8.
 """
@@ -38,7 +38,7 @@ sys.path.insert(0, str(REPO))  # run as a script from anywhere: the package is n
 from newhomie.localities import Locality, LocalityError  # noqa: E402
 
 DEFAULT_INPUT = Path("/work/shared/localities/au-localities-2021-04.csv")
-DEFAULT_OUTPUT = REPO / "newhomie" / "data" / "localities.csv"
+DEFAULT_OUTPUT = REPO / "newhomie" / "localities" / "localities.csv"
 INPUT_COLUMNS = ("Suburb", "State", "Zip")
 OUTPUT_COLUMNS = ("name", "state", "postcode", "slug")
 EXAMPLES_SHOWN = 8

@@ -14,9 +14,9 @@ from scrapy import Spider
 from scrapy.utils.test import get_crawler
 
 from newhomie.items import Listing, LocalityVisit, SuburbProfile
-from newhomie.pages import parse_suburb_profile
 from newhomie.pipelines import PriceNormalisationPipeline
-from newhomie.prices import normalise_price
+from newhomie.site import parse_suburb_profile
+from newhomie.site.prices import normalise_price
 from newhomie.store.connection import connection, transaction
 from newhomie.store.pipeline import PostgresPipeline
 from newhomie.store.rows import STATEMENT_ORDER, listing_row, write_rows

@@ -13,9 +13,10 @@ from pathlib import Path
 import psycopg2.extensions
 import pytest
 
-from newhomie.catalog import (
+from newhomie.localities import STATES, Locality, parse_locality_list
+from newhomie.localities.catalog import load_catalog
+from newhomie.localities.selection import (
     Selection,
-    load_catalog,
     parse_limit,
     parse_postcodes,
     parse_shard,
@@ -23,7 +24,6 @@ from newhomie.catalog import (
     select,
     shard_of,
 )
-from newhomie.localities import STATES, Locality, parse_locality_list
 from newhomie.store.localities import add_localities
 
 REPO = Path(__file__).resolve().parent.parent
@@ -88,7 +88,7 @@ def test_the_list_loads_from_a_zipped_package(tmp_path: Path) -> None:
             if path.is_file() and "__pycache__" not in path.parts:
                 archive.write(path, path.relative_to(REPO).as_posix())
     script = (
-        "import newhomie.catalog as c; "
+        "import newhomie.localities.catalog as c; "
         f"assert c.__file__.startswith({str(egg)!r}), c.__file__; "
         "print(len(c.load_catalog()))"
     )

@@ -12,9 +12,10 @@ import psycopg2.extensions
 import pytest
 from scrapy.settings import Settings
 
-from newhomie.catalog import load_catalog, shard_of
 from newhomie.crawl_plan import CRAWL_KEY_FILE, KINDS, CrawlPlan, crawl_key_for_jobdir, new_crawl_key
 from newhomie.localities import Locality, LocalityError
+from newhomie.localities.catalog import load_catalog
+from newhomie.localities.selection import shard_of
 from newhomie.preflight import PreflightError
 from newhomie.spiders.listings import ListingsSpider
 from newhomie.store.connection import transaction

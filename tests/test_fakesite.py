@@ -113,7 +113,7 @@ def props_of(data: dict[str, Any]) -> dict[str, Any]:
     return props
 
 
-# Where the real site gives null beside a value (seen in the samples or described in DOMAIN.md).
+# Where the real site gives null beside a value (seen in the samples or described in docs/site.md).
 LISTING_NULLABLE = frozenset(
     {
         "listingModel.features.parking",

@@ -23,7 +23,8 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from newhomie import catalog, sql
+from newhomie import sql
+from newhomie.localities import catalog
 from tests.imports import third_party_imports
 
 REPO = Path(__file__).resolve().parents[1]
@@ -91,7 +92,7 @@ def test_the_egg_holds_every_module_the_sql_the_locality_list_and_the_settings_e
         for path in (REPO / "newhomie").rglob(pattern)
         if "__pycache__" not in path.parts
     }
-    assert {"newhomie/data/localities.csv", "newhomie/sql/migrations/0001_initial.sql"} <= wanted
+    assert {"newhomie/localities/localities.csv", "newhomie/sql/migrations/0001_initial.sql"} <= wanted
     assert wanted - names == set()
     assert dict(entry_points["scrapy"]) == {"settings": "newhomie.settings"}
 
@@ -102,7 +103,8 @@ PROBE = """
 import json, os, sys
 sys.path.insert(0, sys.argv[1])
 os.environ["SCRAPY_SETTINGS_MODULE"] = "newhomie.settings"  # what Scrapyd's runner reads from the egg
-from newhomie import catalog, sql
+from newhomie import sql
+from newhomie.localities import catalog
 from scrapy.cmdline import _get_commands_dict
 from scrapy.spiderloader import SpiderLoader
 from scrapy.utils.project import get_project_settings

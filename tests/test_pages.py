@@ -1,4 +1,4 @@
-"""Tests of `newhomie.pages` against the real captured pages and shapes the site also produces.
+"""Tests of `newhomie.site` against the real captured pages and shapes the site also produces.
 
 The real pages are the trimmed fixtures in `tests/fixtures/` and, when the folder is there, the
 untrimmed captures in `../shared/domain-samples/` (or `$NEWHOMIE_DOMAIN_SAMPLES`). Other shapes
@@ -21,7 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newhomie.pages import (
+from newhomie.site import (
     BlockedPage,
     EntryError,
     PageError,

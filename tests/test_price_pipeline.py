@@ -9,8 +9,8 @@ import pytest
 from scrapy.utils.test import get_crawler
 
 from newhomie.items import Listing
-from newhomie.pages import parse_search_page
 from newhomie.pipelines import PriceNormalisationPipeline
+from newhomie.site import parse_search_page
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

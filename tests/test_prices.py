@@ -1,4 +1,5 @@
-"""Tests of newhomie.prices: every price text quoted in DOMAIN.md, the real sample pages, and properties."""
+"""Tests of newhomie.site.prices: every price text quoted in docs/site.md, the real sample pages, and
+properties."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newhomie.prices import (
+from newhomie.site.prices import (
     RENT_MAX,
     RENT_MIN,
     SALE_MAX,
@@ -31,7 +32,7 @@ def pair(price: Price | None) -> Expected:
     return None if price is None else (price.low, price.high)
 
 
-# --- Every price text quoted in DOMAIN.md ("Price text") -------------------------------------------
+# --- Every price text quoted in docs/site.md ("Price text") --------------------------------------
 
 DOMAIN_SALE: list[tuple[str, Expected]] = [
     ("$550,000 - $575,000", (550_000, 575_000)),
@@ -450,7 +451,7 @@ def test_none_is_no_price() -> None:
     assert is_no_price_phrase(None)
 
 
-# --- Lessons from DOMAIN.md ----------------------------------------------------------------------------
+# --- Lessons of the earlier crawler (docs/site.md) -----------------------------------------------
 
 
 @pytest.mark.parametrize(

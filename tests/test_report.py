@@ -22,7 +22,6 @@ import pytest
 from playwright.sync_api import Browser, Dialog, Page, sync_playwright
 
 from newhomie.browser import resolve_chromium
-from newhomie.prices import is_no_price_phrase, normalise_price
 from newhomie.report import (
     EMPTY_CELL,
     ReportData,
@@ -37,6 +36,7 @@ from newhomie.report import (
     resolve_figures,
     shade,
 )
+from newhomie.site.prices import is_no_price_phrase, normalise_price
 from newhomie.store.connection import transaction
 from newhomie.store.target import DATABASE_URL_ENV
 

@@ -23,8 +23,9 @@ from pathlib import Path
 import pytest
 
 from newhomie.browser import resolve_chromium
-from newhomie.catalog import load_catalog, shard_of
 from newhomie.localities import Locality
+from newhomie.localities.catalog import load_catalog
+from newhomie.localities.selection import shard_of
 from newhomie.schedule import (
     ActiveJob,
     NodeState,

@@ -6,7 +6,7 @@
         [-a kinds=profile,sale,rent,sold] [-a crawl=KEY] [-a recheck_missing=1]
 
 It decides what to fetch and keeps count, locality by locality (`newhomie.progress`); the pages are
-read by `newhomie.pages`, stored by the pipelines. A search the site cuts at 1,000 results is split
+read by `newhomie.site`, stored by the pipelines. A search the site cuts at 1,000 results is split
 into price bands (`newhomie.bands`) until every band fits. A locality that failed is tried once more
 at the end of the run. A few localities are crawled at a time, each in its own browser context,
 closed when the locality ends, so that memory stays flat over a crawl of thousands.
@@ -32,7 +32,9 @@ from newhomie.bands import BandTooNarrow, PriceBand, split
 from newhomie.crawl_plan import CrawlPlan, crawl_key_for_jobdir
 from newhomie.items import CrawlError, LocalityOutcome, LocalityVisit, RejectedEntry
 from newhomie.localities import Locality
-from newhomie.pages import (
+from newhomie.preflight import PreflightError
+from newhomie.progress import CrawlProgress, LocalityCrawl, Sighting
+from newhomie.site import (
     MAX_PAGES,
     PAGE_SIZE,
     BlockedPage,
@@ -41,8 +43,6 @@ from newhomie.pages import (
     parse_search_page,
     parse_suburb_profile,
 )
-from newhomie.preflight import PreflightError
-from newhomie.progress import CrawlProgress, LocalityCrawl, Sighting
 
 logger = logging.getLogger(__name__)
 

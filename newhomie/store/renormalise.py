@@ -11,7 +11,7 @@ import psycopg2.extensions
 import psycopg2.extras
 
 from newhomie import sql
-from newhomie.prices import Price, exact_sold_price, normalise_price
+from newhomie.site.prices import Price, exact_sold_price, normalise_price
 from newhomie.store.connection import connection, transaction
 
 

@@ -106,7 +106,7 @@ ORDER BY status, locality;
 -- name: report_priceless_texts
 -- Price texts that gave no price at all (neither side: "Up to $X" has a price) in this run's
 -- localities, with their counts; the known no-price phrases ("Contact Agent") are filtered out by
--- the caller with the parser's own rule (newhomie.prices.is_no_price_phrase).
+-- the caller with the parser's own rule (newhomie.site.prices.is_no_price_phrase).
 SELECT price_text, count(*) AS listings, array_agg(DISTINCT listing_type ORDER BY listing_type) AS types
 FROM listing
 WHERE price_text IS NOT NULL

@@ -1,28 +1,19 @@
-"""The bundled list of every Australian locality, and the slice of it one crawl takes.
+"""The slice of a locality list one crawl takes: by state, postcodes, shard and limit.
 
-The list (`newhomie/data/localities.csv`, built by `scripts/build_locality_list.py`) is read as
-package data, so it is there when the project runs from a zipped egg (Scrapyd) as well as from a
-checkout. A crawl of the whole country is cut into N shards by a hash of each locality's slug: a
-locality's shard depends on its slug alone, so shards never overlap, together they cover the list,
-and a newer list (localities added or removed) moves no other locality to another shard, which keeps
-the history of "shard 3/90" comparable between runs.
+A crawl of the whole country is cut into N shards by a hash of each locality's slug: a locality's
+shard depends on its slug alone, so shards never overlap, together they cover the list, and a newer
+list (localities added or removed) moves no other locality to another shard, which keeps the history
+of "shard 3/90" comparable between runs.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 
-from newhomie.localities import STATES, Locality
-
-CATALOG_PACKAGE = "newhomie.data"
-CATALOG_FILE = "localities.csv"
+from newhomie.localities.locality import STATES, Locality
 
 #: An inclusive range of postcodes, as numbers: (3000, 3207).
 PostcodeRange = tuple[int, int]
@@ -36,35 +27,6 @@ LIMIT_FORM = "a whole number of at least 1, e.g. '50'"
 
 _POSTCODE_RANGE = re.compile(r"^(\d{4})(?:\s*-\s*(\d{4}))?$")
 _SHARD = re.compile(r"^(\d+)\s*/\s*(\d+)$")
-
-
-# --- The list -----------------------------------------------------------------------------------
-
-
-@cache
-def _catalog() -> tuple[Locality, ...]:
-    # importlib.resources reads from a zip as well as from a directory; a path next to __file__ would not.
-    text = resources.files(CATALOG_PACKAGE).joinpath(CATALOG_FILE).read_text(encoding="utf-8")
-    localities = []
-    for line_number, row in enumerate(csv.DictReader(io.StringIO(text)), start=2):
-        locality = Locality(name=row["name"], state=row["state"], postcode=row["postcode"])
-        # Shards and database keys hang on the slug: if slugify changed since the list was built,
-        # every shard would silently change too. Stop instead.
-        if locality.slug != row["slug"]:
-            raise RuntimeError(
-                f"{CATALOG_FILE} line {line_number}: slug {row['slug']!r} of {locality} is now "
-                f"{locality.slug!r}; rebuild the list with scripts/build_locality_list.py"
-            )
-        localities.append(locality)
-    return tuple(localities)
-
-
-def load_catalog() -> list[Locality]:
-    """Every bundled locality, sorted by (state, postcode, slug); read once, a fresh list each call."""
-    return list(_catalog())
-
-
-# --- Selections ---------------------------------------------------------------------------------
 
 
 def parse_state(text: str) -> str:
