@@ -1,4 +1,4 @@
-"""What the Prometheus exporter (newhomie.metrics) costs: CPU seconds per page of a crawl of the local
+"""What the Prometheus exporter (newhomie.watch.metrics) costs: CPU seconds per page of a crawl of the local
 site, without the exporter and with it.
 
     python benchmarks/bench_exporter.py [--localities 3] [--rounds 1] [--interval 1]
@@ -57,7 +57,7 @@ from newhomie.store.target import DATABASE_URL_ENV, with_database  # noqa: E402
 from newhomie.testing.fakesite import FakeSite, serve  # noqa: E402
 from tests.crawling import run_crawl  # noqa: E402
 
-EXPORTER = "newhomie.metrics.PrometheusExporter"
+EXPORTER = "newhomie.watch.metrics.PrometheusExporter"
 
 
 @dataclass

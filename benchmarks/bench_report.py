@@ -30,9 +30,10 @@ sys.path.insert(0, str(ROOT))
 
 from scratch import admin_execute, scratch_database  # noqa: E402 (benchmarks/scratch.py)
 
-from newhomie.report import load_report_data, render_report  # noqa: E402
 from newhomie.store.connection import connect, transaction  # noqa: E402
 from newhomie.store.migrations import migrate  # noqa: E402
+from newhomie.watch.report.data import load_report_data  # noqa: E402
+from newhomie.watch.report.page import render_report  # noqa: E402
 
 STAGES = ["sale_search", "rent_search", "sold_search", "profile"]
 ERROR_TYPES = ["TimeoutError", "PageShapeError", "BlockedPage", "TargetClosedError"]

@@ -56,10 +56,10 @@ sys.path.insert(0, str(ROOT))
 
 from scratch import scratch_database  # noqa: E402 (benchmarks/scratch.py)
 
-from newhomie.handler import BROWSER_PROCESS_NAMES  # noqa: E402
+from newhomie.browser.handler import BROWSER_PROCESS_NAMES  # noqa: E402
 from newhomie.store.embedded import HOME_ENV  # noqa: E402
-from newhomie.summary import format_summary  # noqa: E402
 from newhomie.testing.fakesite import KINDS, FakeSite, RunningSite, serve  # noqa: E402
+from newhomie.watch.summary import format_summary  # noqa: E402
 from tests.crawling import assert_listing_matches, crawl_command, fetch_all, start_crawl  # noqa: E402
 
 SAMPLE_SECONDS = 0.5
@@ -512,7 +512,7 @@ def report(
         print(f"  no profile: {sorted(truth.profiles_missing)[:10]}")
 
 
-#: "2026-03-12 14:06:36 [newhomie.handler] WARNING: ..." -> (logger, level)
+#: "2026-03-12 14:06:36 [newhomie.browser.handler] WARNING: ..." -> (logger, level)
 LOG_LINE = re.compile(rb"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \[([^\]]+)\] ([A-Z]+): ")
 
 

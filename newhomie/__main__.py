@@ -27,7 +27,6 @@ import psycopg2
 from newhomie import sql
 from newhomie.localities.catalog import load_catalog
 from newhomie.localities.selection import Selection, select
-from newhomie.report import add_report_command
 from newhomie.schedule import add_schedule_command
 from newhomie.store.connection import connection, transaction
 from newhomie.store.embedded import HOME_ENV, embedded_url
@@ -37,6 +36,7 @@ from newhomie.store.migrations import ready_database
 from newhomie.store.redact import redact_url
 from newhomie.store.renormalise import renormalise
 from newhomie.store.target import DATABASE_URL_ENV, database_target
+from newhomie.watch.report.command import add_report_command
 
 
 def format_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], max_width: int = 60) -> str:

@@ -22,10 +22,10 @@ DOMAIN_BASE_URL = os.environ.get("DOMAIN_BASE_URL", "https://www.domain.com.au")
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 DOWNLOAD_HANDLERS = {
     # scrapy-playwright's handler, with a browser that is replaced when it hangs or dies.
-    "http": "newhomie.handler.PlaywrightHandler",
-    "https": "newhomie.handler.PlaywrightHandler",
+    "http": "newhomie.browser.handler.PlaywrightHandler",
+    "https": "newhomie.browser.handler.PlaywrightHandler",
 }
-ADDONS = {"newhomie.browser.BrowserAddon": 100}
+ADDONS = {"newhomie.browser.chromium.BrowserAddon": 100}
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
 # Path of a Chromium binary; empty means Playwright's own build if installed, else the system one.
 NEWHOMIE_CHROMIUM = os.environ.get("NEWHOMIE_CHROMIUM", "")
@@ -45,7 +45,7 @@ PLAYWRIGHT_LAUNCH_OPTIONS = {
 # The browser sends its own headers: Scrapy's would replace the bot-protection cookie the page's
 # script set, and a "Scrapy/x.y" user agent is the first thing bot protection looks at.
 PLAYWRIGHT_PROCESS_REQUEST_HEADERS = None
-PLAYWRIGHT_ABORT_REQUEST = "newhomie.browser.should_abort_request"
+PLAYWRIGHT_ABORT_REQUEST = "newhomie.browser.rendering.should_abort_request"
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 45_000  # ms
 # One browser context per locality, closed when the locality ends; how many are open at once is
 # bounded by NEWHOMIE_LOCALITIES_AT_ONCE, not by PLAYWRIGHT_MAX_CONTEXTS (which would make a
@@ -103,14 +103,14 @@ DOWNLOADER_MIDDLEWARES = {
 }
 EXTENSIONS = {
     # Locality, stage and URL on every log line about a page (and JSON lines, below).
-    "newhomie.logs.LogContext": 50,
+    "newhomie.watch.logs.LogContext": 50,
     # The run summary and health verdict at close (before the pipeline stores the run's end).
-    "newhomie.summary.RunSummary": 100,
-    # Prometheus metrics (newhomie/metrics.py); switches itself off until an output below is set.
-    "newhomie.metrics.PrometheusExporter": 500,
+    "newhomie.watch.summary.RunSummary": 100,
+    # Prometheus metrics (newhomie.watch.metrics); switches itself off until an output below is set.
+    "newhomie.watch.metrics.PrometheusExporter": 500,
 }
 
-# --- Prometheus metrics (newhomie.metrics) -------------------------------------------------------
+# --- Prometheus metrics (newhomie.watch.metrics) -------------------------------------------------
 # Each output is off until set. A Pushgateway URL with a password goes in the environment variable
 # PROMETHEUS_PUSHGATEWAY (read when this setting is empty): Scrapy logs every setting it is given.
 PROMETHEUS_PUSHGATEWAY = ""  # e.g. "http://pushgateway:9091": push at close and at the interval

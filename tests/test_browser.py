@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from scrapy.settings import Settings
 
-from newhomie import browser
+from newhomie.browser import chromium as browser
+from newhomie.browser.rendering import should_abort_request
 
 
 def _executable(path: Path) -> Path:
@@ -66,4 +67,4 @@ def test_only_images_fonts_and_media_are_aborted(resource_type: str, aborted: bo
 
     request = FakeRequest()
     request.resource_type = resource_type  # type: ignore[attr-defined]
-    assert browser.should_abort_request(request) is aborted  # type: ignore[arg-type]
+    assert should_abort_request(request) is aborted  # type: ignore[arg-type]

@@ -1,6 +1,6 @@
 """deploy/grafana and deploy/prometheus name only what the exporter really exports.
 
-The names come from a real exporter (newhomie.metrics.PrometheusExporter on a real Scrapy crawler,
+The names come from a real exporter (newhomie.watch.metrics.PrometheusExporter on a real Scrapy crawler,
 with a Chromium child for the browser figures) fed a representative set of the crawl's stats and
 signals, never from a list written here; every metric, label and label value the dashboard and the
 alert rules select must be among them.
@@ -27,8 +27,9 @@ from scrapy import Spider
 from scrapy.utils.test import get_crawler
 
 from newhomie import signals as newhomie_signals
-from newhomie.browser import resolve_chromium
-from newhomie.metrics import Families, PrometheusExporter
+from newhomie.browser.chromium import resolve_chromium
+from newhomie.watch.metrics import PrometheusExporter
+from newhomie.watch.metrics.families import Families
 
 REPO = Path(__file__).resolve().parents[1]
 DASHBOARD = REPO / "deploy" / "grafana" / "newhomie-dashboard.json"

@@ -17,7 +17,7 @@ from typing import Any
 import psutil
 import pytest
 
-from newhomie.handler import BROWSER_PROCESS_NAMES
+from newhomie.browser.handler import BROWSER_PROCESS_NAMES
 from newhomie.testing.fakesite import FakeSite, Kind, RunningSite
 from newhomie.testing.fixtures import FakeSiteFactory
 from tests.crawling import assert_database_holds_ground_truth, fetch_all, run_crawl, start_crawl

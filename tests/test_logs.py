@@ -1,4 +1,4 @@
-"""Log lines about a page name its locality, stage and URL (newhomie.logs), in text and in JSON.
+"""Log lines about a page name its locality, stage and URL (newhomie.watch.logs), in text and in JSON.
 
 Unit tests feed the filter and formatters the records Scrapy and scrapy-playwright really make (Scrapy's
 own retry function and log formatter where they can be called alone); the crawls run the real
@@ -37,7 +37,9 @@ from scrapy.utils.log import (
 from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
-from newhomie.logs import (
+from newhomie.testing.fakesite import RunningSite
+from newhomie.testing.fixtures import FakeSiteFactory
+from newhomie.watch.logs import (
     INSTALLATION,
     ContextTextFormatter,
     JsonLogFormatter,
@@ -47,8 +49,6 @@ from newhomie.logs import (
     scrub_secrets,
     use_formatter,
 )
-from newhomie.testing.fakesite import RunningSite
-from newhomie.testing.fixtures import FakeSiteFactory
 from tests.crawling import REPO, run_crawl
 
 LOCALITY = "Dandenong VIC 3175"
@@ -389,7 +389,7 @@ def test_json_from_scrapys_first_line_when_installed_before_scrapy_configures_lo
         from scrapy import Spider
         from scrapy.crawler import CrawlerProcess
         from scrapy.settings import Settings
-        from newhomie.logs import install_json_root_handler
+        from newhomie.watch.logs import install_json_root_handler
 
         class Quiet(Spider):
             name = "quiet"
@@ -400,7 +400,7 @@ def test_json_from_scrapys_first_line_when_installed_before_scrapy_configures_lo
 
         settings = Settings({
             "NEWHOMIE_JSON_LOGS": True, "LOG_LEVEL": "DEBUG", "TELNETCONSOLE_ENABLED": False,
-            "EXTENSIONS": {"newhomie.logs.LogContext": 50},
+            "EXTENSIONS": {"newhomie.watch.logs.LogContext": 50},
         })
         install_json_root_handler(settings)
         process = CrawlerProcess(settings)
@@ -504,9 +504,9 @@ def test_a_crawl_with_failures_names_the_locality_and_stage_on_every_warning_abo
     assert any(text.endswith("503 Service Unavailable" + suffix(url, stage_of(url))) for text in gave_up
                for url in re.findall(r"<GET (\S+)>", text))  # fmt: skip
     # Blocks and browser failures are retried by our middlewares, with counts of their own.
-    given_up = lines_of("newhomie.middlewares", "gave up after ")
+    given_up = lines_of("newhomie.browser.retries", "gave up after ")
     assert any("(browser hang): locality=" in text for text in given_up)
-    retrying = lines_of("newhomie.middlewares", "retrying (blocked, try ")
+    retrying = lines_of("newhomie.browser.retries", "retrying (blocked, try ")
     assert any(f"locality={LOCALITY} stage=" in text for text in retrying)
     assert any("[locality=" in text for text in lines_of("scrapy.core.engine", "Crawled (503) <GET "))
     profile_url = f"{base}/suburb-profile/dandenong-vic-3175"
@@ -514,11 +514,12 @@ def test_a_crawl_with_failures_names_the_locality_and_stage_on_every_warning_abo
     assert closing
     assert all(suffix(profile_url, "profile") + "\nTraceback" in text for text in closing)
     # Our own lines that named only the URL.
-    pauses = lines_of("newhomie.middlewares", "pausing")
+    pauses = lines_of("newhomie.browser.pace", "pausing")
     assert any(text.endswith(suffix(url, stage_of(url))) for text in pauses
                for url in re.findall(r"url=(\S+)", text)[:1])  # fmt: skip
     assert any(
-        text.endswith(suffix(profile_url, "profile")) for text in lines_of("newhomie.handler", "restarting")
+        text.endswith(suffix(profile_url, "profile"))
+        for text in lines_of("newhomie.browser.handler", "restarting")
     )
 
 

@@ -1,4 +1,4 @@
-"""The Prometheus exporter (newhomie.metrics): stat naming, its switches, and real crawls of the local
+"""The Prometheus exporter (newhomie.watch.metrics): stat naming, its switches, and real crawls of the local
 site that push to a real Pushgateway, write a textfile and serve /metrics while they run."""
 
 from __future__ import annotations
@@ -26,22 +26,18 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 
 from newhomie import settings as project_settings
-from newhomie.metrics import (
-    Gateway,
-    PrometheusExporter,
-    StatsTranslator,
-    metric_name,
-    read_last_success,
-)
 from newhomie.testing.fakesite import RunningSite
 from newhomie.testing.fixtures import FakeSiteFactory
+from newhomie.watch.metrics import PrometheusExporter
+from newhomie.watch.metrics.families import StatsTranslator, metric_name
+from newhomie.watch.metrics.outputs import Gateway, read_last_success
 from tests.crawling import fetch_all, run_crawl, start_crawl
 
 #: Debian's package (scripts/setup.sh installs it); the upstream binary is called pushgateway.
 PUSHGATEWAY = shutil.which("prometheus-pushgateway") or shutil.which("pushgateway")
 #: `-s EXTENSIONS=...` replaces the project's dict: the project's extensions and ours.
 EXPORTER = json.dumps(
-    {**getattr(project_settings, "EXTENSIONS", {}), "newhomie.metrics.PrometheusExporter": 500}
+    {**getattr(project_settings, "EXTENSIONS", {}), "newhomie.watch.metrics.PrometheusExporter": 500}
 )
 JOB = "newhomie-test"
 #: Labels the exporter adds (push: the group; textfile and /metrics: on every sample).
@@ -150,7 +146,7 @@ def test_our_stats_become_labelled_families_and_the_rest_gauges(caplog: pytest.L
         "newhomie/health/healthy": 1,  # the health gauge's, not a stat-named one
         "pages_total": 1,  # would clash with the pages family: left out, and said so
     }
-    with caplog.at_level(logging.WARNING, logger="newhomie.metrics"):
+    with caplog.at_level(logging.WARNING, logger="newhomie.watch.metrics"):
         families = {f.name: f for f in StatsTranslator("scrapy").translate(stats)}
     samples = [s for f in families.values() for s in f.samples]
 
@@ -179,7 +175,7 @@ def test_without_an_output_the_extension_is_off_quietly(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.delenv("PROMETHEUS_PUSHGATEWAY", raising=False)
-    caplog.set_level(logging.DEBUG, logger="newhomie.metrics")
+    caplog.set_level(logging.DEBUG, logger="newhomie.watch.metrics")
     with pytest.raises(NotConfigured) as off:
         PrometheusExporter.from_crawler(get_crawler())
     # No message: Scrapy would log one as a warning on every crawl that does not export metrics.

@@ -21,24 +21,16 @@ import psycopg2.extensions
 import pytest
 from playwright.sync_api import Browser, Dialog, Page, sync_playwright
 
-from newhomie.browser import resolve_chromium
-from newhomie.report import (
-    EMPTY_CELL,
-    ReportData,
-    add_report_command,
-    bar_chart_svg,
-    format_duration,
-    health_reasons,
-    heatmap_svg,
-    histogram,
-    priceless_texts,
-    render_report,
-    resolve_figures,
-    shade,
-)
+from newhomie.browser.chromium import resolve_chromium
 from newhomie.site.prices import is_no_price_phrase, normalise_price
 from newhomie.store.connection import transaction
 from newhomie.store.target import DATABASE_URL_ENV
+from newhomie.watch.report.command import add_report_command
+from newhomie.watch.report.data import ReportData
+from newhomie.watch.report.figures import priceless_texts, resolve_figures
+from newhomie.watch.report.page import health_reasons, render_report
+from newhomie.watch.report.svg import EMPTY_CELL, bar_chart_svg, heatmap_svg, histogram, shade
+from newhomie.watch.report.text import format_duration
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_START = datetime(2025, 3, 1, 0, 0, tzinfo=UTC)

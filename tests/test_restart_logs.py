@@ -2,7 +2,7 @@
 
 A restart closes the browser while scrapy-playwright's route handlers may still be asking it something
 (each request's headers). Playwright logs an exception escaping such a listener at ERROR and raises it
-again from the crawl's next Playwright call; `newhomie.handler.PlaywrightHandler` stops those handlers
+again from the crawl's next Playwright call; `newhomie.browser.handler.PlaywrightHandler` stops those handlers
 quietly instead, and lets any other listener exception through to Playwright.
 
 The race is made certain rather than left to chance: the crawl's PLAYWRIGHT_ABORT_REQUEST (which
@@ -24,8 +24,8 @@ import psutil
 import pytest
 from playwright.async_api import Request as PlaywrightRequest
 
-from newhomie.browser import should_abort_request
-from newhomie.handler import LISTENER_ERRORS_AFTER_CLOSE_STAT
+from newhomie.browser.handler import LISTENER_ERRORS_AFTER_CLOSE_STAT
+from newhomie.browser.rendering import should_abort_request
 from newhomie.testing.fakesite import RunningSite
 from tests.crawling import assert_database_holds_ground_truth, fetch_all, run_crawl, start_crawl
 from tests.test_healing import browser_pids, localities_of, only_run, wait_until

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from newhomie.browser import resolve_chromium
+from newhomie.browser.chromium import resolve_chromium
 from newhomie.localities import Locality
 from newhomie.localities.catalog import load_catalog
 from newhomie.localities.selection import shard_of

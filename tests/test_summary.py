@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from scrapy.utils.test import get_crawler
 
-from newhomie.summary import HealthLimits, RunSummary, format_summary, judge, summarise
+from newhomie.watch.summary import HealthLimits, RunSummary, format_summary, judge, summarise
 
 #: What a run's stats look like at close: Scrapy's own, and the `newhomie/...` ones of the crawl.
 RUN_STATS: dict[str, Any] = {
@@ -205,7 +205,7 @@ def test_at_close_the_extension_leaves_summary_and_verdict_in_the_stats(
     assert crawler.stats is not None
     stats = {k: v for k, v in RUN_STATS.items() if k != "finish_reason"}
     crawler.stats.set_stats(dict(stats))
-    with caplog.at_level(logging.INFO, logger="newhomie.summary"):
+    with caplog.at_level(logging.INFO, logger="newhomie.watch.summary"):
         extension.spider_closed("finished")
     assert crawler.stats.get_value("newhomie/summary") == SUMMARY
     # 4 errors in 401 pages, 7 blocks, 30 of 1530 prices: healthy; 1 of 12 localities failed: not.

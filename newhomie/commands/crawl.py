@@ -5,7 +5,7 @@ an unreachable database is then one clear line and exit 2 before any browser sta
 traceback from the middle of the engine's start. A component takes part by having a `preflight`
 classmethod that raises `PreflightError`.
 
-After: exit 3 when the run's health verdict (newhomie.summary) was unhealthy, so that cron,
+After: exit 3 when the run's health verdict (newhomie.watch.summary) was unhealthy, so that cron,
 Scrapyd users and alerting notice a run that finished but should not be trusted.
 """
 
@@ -21,8 +21,8 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.crawler import Crawler
 from scrapy.settings import BaseSettings
 
-from newhomie.logs import install_json_root_handler
 from newhomie.preflight import PreflightError, run_preflight
+from newhomie.watch.logs import install_json_root_handler
 
 logger = logging.getLogger(__name__)
 
