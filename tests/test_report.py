@@ -22,10 +22,10 @@ import pytest
 from playwright.sync_api import Browser, Dialog, Page, sync_playwright
 
 from newhomie.browser.chromium import resolve_chromium
+from newhomie.cli.report import add_commands as add_report_command
 from newhomie.site.prices import is_no_price_phrase, normalise_price
 from newhomie.store.connection import transaction
 from newhomie.store.target import DATABASE_URL_ENV
-from newhomie.watch.report.command import add_report_command
 from newhomie.watch.report.data import ReportData
 from newhomie.watch.report.figures import priceless_texts, resolve_figures
 from newhomie.watch.report.page import health_reasons, render_report
@@ -494,7 +494,7 @@ def test_without_run_the_latest_run_is_reported(
 def test_report_through_python_m_newhomie(
     conn: psycopg2.extensions.connection, database_url: str, tmp_path: Path
 ) -> None:
-    """The real command line. Needs `add_report_command(commands)` in newhomie/__main__.py."""
+    """The real command line. Needs `newhomie.cli` to register the report command."""
     expected = build_run(conn, summary=SUMMARY)
     env = {**os.environ, DATABASE_URL_ENV: database_url, "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "newhomie", "report", "--run", str(expected.run_id)]

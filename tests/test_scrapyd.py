@@ -23,20 +23,13 @@ from pathlib import Path
 import pytest
 
 from newhomie.browser.chromium import resolve_chromium
+from newhomie.cli.schedule import ActiveJob, NodeState, assign, shard_states
+from newhomie.cli.schedule import add_commands as add_schedule_command
+from newhomie.cli.scrapyd import ScrapydNode, parse_job_id, shard_text
 from newhomie.localities import Locality
 from newhomie.localities.catalog import load_catalog
 from newhomie.localities.selection import shard_of
-from newhomie.schedule import (
-    ActiveJob,
-    NodeState,
-    ScrapydNode,
-    ShardRuns,
-    add_schedule_command,
-    assign,
-    parse_job_id,
-    shard_states,
-    shard_text,
-)
+from newhomie.store.crawls import ShardRuns
 from newhomie.store.target import DATABASE_URL_ENV
 from newhomie.testing.fakesite import KINDS, FakeSite, RunningSite
 from newhomie.testing.fixtures import FakeSiteFactory
@@ -352,7 +345,7 @@ def test_schedule_names_an_unreachable_node_without_its_password(capsys: pytest.
 
 
 def test_a_scrapyd_job_id_names_its_crawl_and_shard_and_reads_back() -> None:
-    from newhomie.schedule import job_id
+    from newhomie.cli.scrapyd import job_id
 
     for key in ("20261121T101500Z-a1b2c3", "week/2026-W47", "a.shard-1-of-3.b"):
         assert parse_job_id(job_id(key, (2, 3), "20261121T101501-ab12")) == (key, (2, 3))

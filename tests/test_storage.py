@@ -14,7 +14,7 @@ import psycopg2
 import psycopg2.extensions
 import pytest
 
-from newhomie import __main__ as cli
+from newhomie import cli
 from newhomie.store.connection import connect
 from newhomie.store.renormalise import renormalise
 from newhomie.store.rows import LISTING_COLUMNS, listing_row, profile_writes

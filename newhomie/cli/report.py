@@ -1,4 +1,5 @@
-"""`python -m newhomie report [--run ID] --out report.html`."""
+"""`report [--run ID] --out report.html`: one crawl run as a self-contained HTML page
+(`newhomie.watch.report`)."""
 
 from __future__ import annotations
 
@@ -51,7 +52,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_report_command(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """The `report` command, for `python -m newhomie`'s parser."""
     parser = subparsers.add_parser("report", help="write an HTML page about one crawl run")
     parser.add_argument("--run", type=int, metavar="ID", help="the crawl run's id (default: the latest run)")

@@ -1,0 +1,52 @@
+"""`localities list|count|load`: the bundled locality list, filtered by state, postcodes, shard and limit."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from newhomie.localities.catalog import load_catalog
+from newhomie.localities.selection import Selection, select
+from newhomie.store.connection import connection
+from newhomie.store.localities import add_localities
+from newhomie.store.migrations import ready_database
+
+
+def cmd_localities(args: argparse.Namespace) -> int:
+    """The bundled locality list, filtered: listed (in the spider's `-a localities=` form), counted, or
+    loaded into the `locality` table."""
+    try:
+        selection = Selection.parse(state=args.state, postcodes=args.postcodes, shard=args.shard,
+                                    limit=args.limit)  # fmt: skip
+    except ValueError as exc:
+        print(f"newhomie localities: {exc}", file=sys.stderr)
+        return 2
+    chosen = select(load_catalog(), selection)
+    if args.action == "count":
+        print(len(chosen))
+    elif args.action == "list":
+        try:
+            sys.stdout.write("".join(f"{locality}\n" for locality in chosen))
+            sys.stdout.flush()
+        except BrokenPipeError:
+            # The reader stopped early (`| head`). Python's documented remedy: point stdout at
+            # /dev/null so the flush at exit does not fail again; the exit status says it was cut.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 1
+    else:
+        target, _ = ready_database()
+        with connection(target.url, application_name="newhomie-localities") as conn:
+            added = add_localities(conn, chosen)
+        print(f"{target.describe()}: {added} new localities of {len(chosen)} selected")
+    return 0
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = commands.add_parser("localities", help="list, count or load the bundled localities")
+    p.add_argument("action", choices=("list", "count", "load"))
+    p.add_argument("--state", help="e.g. VIC")
+    p.add_argument("--postcodes", help="e.g. 3000-3207, or 3000-3207,4000-4999")
+    p.add_argument("--shard", help="K/N: the K-th of N shards, e.g. 3/90")
+    p.add_argument("--limit", help="at most this many, the first in the list's order")
+    p.set_defaults(func=cmd_localities)
