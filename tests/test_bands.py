@@ -8,7 +8,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newhomie.bands import FIRST_PIVOT, ROUNDING, BandTooNarrow, PriceBand, split
+from newhomie.crawl.bands import (
+    FIRST_PIVOT,
+    ROUNDING,
+    BandTooNarrow,
+    PriceBand,
+    SearchTally,
+    plan_band,
+    split,
+)
 
 KINDS = ("sale", "rent", "sold")
 TOP = 10**8
@@ -177,3 +185,66 @@ def test_splitting_a_bounded_band_always_narrows_it(kind: str, low: int, width: 
     assert upper.high is not None
     assert lower.high - lower.low < width
     assert upper.high - upper.low < width
+
+
+# --- What to do after a search's first page (plan_band) -------------------------------------------
+
+
+def test_a_search_that_fits_reads_its_other_pages() -> None:
+    plan = plan_band(SearchTally(), "sale", None, total=95, total_pages=5)
+    assert not plan.split
+    assert list(plan.pages) == [2, 3, 4, 5]
+    assert plan.tally == SearchTally(reported_total=95)
+    assert (plan.truncated, plan.incomplete) == (None, False)
+
+
+def test_a_search_of_one_page_reads_nothing_more() -> None:
+    assert list(plan_band(SearchTally(), "rent", None, total=7, total_pages=1).pages) == []
+    assert list(plan_band(SearchTally(), "rent", None, total=0, total_pages=0).pages) == []
+
+
+def test_a_search_too_big_is_split_and_its_bands_add_up() -> None:
+    plan = plan_band(SearchTally(), "sale", None, total=2_400, total_pages=120)
+    assert plan.bands == (PriceBand(0, 800_000), PriceBand(800_001, None))
+    assert list(plan.pages) == []
+    assert plan.tally == SearchTally(reported_total=2_400, open_bands=2, split=True)
+    low = plan_band(plan.tally, "sale", plan.bands[0], total=1_000, total_pages=50)
+    assert list(low.pages) == list(range(2, 51))
+    assert not low.incomplete  # one band is still to be read
+    high = plan_band(low.tally, "sale", plan.bands[1], total=1_400, total_pages=70)
+    assert high.tally == SearchTally(reported_total=2_400, open_bands=2, covered=1_000, split=True)
+    assert high.bands == (PriceBand(800_001, 1_600_000), PriceBand(1_600_001, None))
+    top = plan_band(high.tally, "sale", high.bands[0], total=1_000, total_pages=50)
+    last = plan_band(top.tally, "sale", high.bands[1], total=350, total_pages=18)
+    assert last.tally.complete
+    assert last.tally.covered == 2_350
+    assert last.incomplete  # 50 listings that no band held
+
+
+def test_a_split_whose_bands_hold_everything_is_complete() -> None:
+    split_plan = plan_band(SearchTally(), "rent", None, total=1_500, total_pages=75)
+    low = plan_band(split_plan.tally, "rent", split_plan.bands[0], total=700, total_pages=35)
+    high = plan_band(low.tally, "rent", split_plan.bands[1], total=810, total_pages=41)
+    assert high.tally.complete
+    assert high.tally.missing == 0  # the site grew between the requests: nothing is missing
+    assert not high.incomplete
+
+
+def test_a_band_of_one_price_that_still_holds_too_many_is_read_as_far_as_the_site_shows() -> None:
+    plan = plan_band(
+        SearchTally(split=True, open_bands=1), "sale", PriceBand(5, 5), total=1_200, total_pages=60
+    )
+    assert not plan.split
+    assert plan.truncated is not None
+    assert "single price" in plan.truncated
+    assert list(plan.pages) == list(range(2, 51))
+
+
+def test_a_search_tally_says_what_its_bands_missed() -> None:
+    assert SearchTally().missing == 0
+    assert not SearchTally().complete  # its first page is still to be read
+    assert not SearchTally(reported_total=2_400, open_bands=2).complete
+    done = SearchTally(reported_total=2_400, open_bands=0, covered=2_350)
+    assert done.complete
+    assert done.missing == 50
+    assert SearchTally(reported_total=2_400, covered=2_450).missing == 0

@@ -394,7 +394,7 @@ def test_the_runtime_requirements_alone_import_every_module_and_list_the_spider(
     assert listed.stdout.split() == ["listings"]
 
 
-def test_shub_image_info_lists_the_spider_from_the_installed_package(
+def test_shub_image_info_lists_the_spider_and_its_arguments_from_the_installed_package(
     image_bin: Path, installed_package: Path, tmp_path: Path, short_tmpdir: Path
 ) -> None:
     (tmp_path / "home").mkdir()
@@ -408,10 +408,12 @@ def test_shub_image_info_lists_the_spider_from_the_installed_package(
         check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == {
-        "project_type": "scrapy",
-        "spiders": ["listings"],
-    }
+    info = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (info["project_type"], info["spiders"]) == ("scrapy", ["listings"])
+    # Scrapy Cloud's UI offers the spider's arguments from this schema (scrapy-spider-metadata).
+    schema = info["metadata"]["listings"]["param_schema"]
+    assert {"localities", "shard", "kinds", "crawl"} <= set(schema["properties"])
+    assert schema["properties"]["shard"]["type"] == "string"
 
 
 @dataclass(frozen=True)

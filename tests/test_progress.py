@@ -1,187 +1,359 @@
-"""The crawl's bookkeeping: a locality ends at its last answer, and ends done, failed or not found."""
+"""A crawl's attempts at its localities: each ends at its last answer, done, failed or not found, reads
+its pages into items and next pages, and makes the items of its outcome."""
 
 from __future__ import annotations
 
+import logging
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
 import pytest
 
+from newhomie.crawl.bands import PriceBand
+from newhomie.crawl.progress import CrawlProgress, Fetch, LocalityCrawl, Sighting
+from newhomie.items import CrawlError, Listing, LocalityOutcome, LocalityVisit, RejectedEntry
 from newhomie.localities import Locality
-from newhomie.progress import CrawlProgress, LocalityCrawl, SearchTally, Sighting
+from newhomie.site import EntryError, PageNotFound, PageShapeError, SearchPage
+from tests.storage import listing
 
 DANDENONG = Locality("Dandenong", "VIC", "3175")
 RICHMOND = Locality("Richmond", "VIC", "3121")
 NOWHERE = Locality("Nowhere", "NSW", "2999")
+URL = "https://www.domain.com.au/sale/dandenong-vic-3175/?ssubs=0&page=1"
+SALE = Fetch("sale")
+
+
+class Counts(Counter[str]):
+    """What a crawl's stats collector is given: counts, and values set."""
+
+    def inc_value(self, key: str, count: int = 1, start: int = 0) -> None:
+        self[key] += count
+
+    def set_value(self, key: str, value: Any) -> None:
+        self[key] = value
+
+
+def counted(crawls: CrawlProgress) -> Counts:
+    assert isinstance(crawls.counts, Counts)
+    return crawls.counts
+
+
+def progress(finished: list[LocalityCrawl] | None = None) -> CrawlProgress:
+    return CrawlProgress("crawl-1", Counts(), on_finished=None if finished is None else finished.append)
+
+
+def answer(progress: CrawlProgress, crawl: LocalityCrawl, read: Any = None, fetch: Fetch = SALE) -> list[Any]:
+    """One of the locality's requests answered; `read` gives what its page held (nothing by default)."""
+    return progress.settle(crawl.slug, crawl.attempt, fetch, URL, read or (lambda crawl: []))
 
 
 def run(progress: CrawlProgress, locality: Locality, *, attempt: int = 1, errors: int = 0) -> LocalityCrawl:
     """A locality crawled from its first request to its last answer."""
     crawl = progress.begin(locality, attempt)
-    for _ in range(3):
-        progress.sent(crawl)
+    crawl.first_fetches(["profile", "sale", "rent"])
     crawl.errors = errors
-    progress.answered(crawl)
-    progress.answered(crawl)
-    finished = progress.answered(crawl)
-    assert finished is crawl
+    assert answer(progress, crawl) == []
+    assert answer(progress, crawl) == []
+    ended = answer(progress, crawl)
+    assert [type(item) for item in ended] == [LocalityOutcome]
     return crawl
 
 
+def search_page(total: int, pages: int, current: int = 1, listings: Iterable[Listing] = ()) -> SearchPage:
+    return SearchPage(url=URL, locality_slug=DANDENONG.slug, listing_type="sale", current_page=current,
+                      total_pages=pages, total_listings=total, listings=list(listings))  # fmt: skip
+
+
+# --- When a locality ends ----------------------------------------------------------------------------
+
+
 def test_a_locality_ends_at_its_last_answer_only() -> None:
-    progress = CrawlProgress()
-    crawl = progress.begin(DANDENONG)
-    for _ in range(3):
-        progress.sent(crawl)
+    finished: list[LocalityCrawl] = []
+    crawls = progress(finished)
+    crawl = crawls.begin(DANDENONG)
+    assert crawl.first_fetches(["profile", "sale", "rent"]) == [
+        Fetch("profile"),
+        Fetch("sale"),
+        Fetch("rent"),
+    ]
     assert crawl.pending == 3
-    assert progress.answered(crawl) is None
+    assert answer(crawls, crawl) == []
     # Pages found on the way add requests: the locality is not done while they are out.
-    progress.sent(crawl)
-    assert progress.answered(crawl) is None
-    assert progress.answered(crawl) is None
-    assert progress.get(DANDENONG.slug) is crawl
+    crawl.fetch("sale", 2)
+    assert answer(crawls, crawl) == []
+    assert answer(crawls, crawl) == []
+    assert crawls.get(DANDENONG.slug) is crawl
     assert crawl.finished_at is None
-    assert progress.answered(crawl) is crawl
+    assert finished == []
+    (outcome,) = answer(crawls, crawl)
+    assert finished == [crawl]
     assert crawl.pending == 0
     assert crawl.finished_at is not None
     assert crawl.finished_at >= crawl.started_at
-    assert progress.get(DANDENONG.slug) is None
-    assert progress.active == {}
-    assert progress.latest_status == {DANDENONG.slug: "done"}
+    assert crawls.get(DANDENONG.slug) is None
+    assert crawls.latest_status == {DANDENONG.slug: "done"}
+    assert outcome == LocalityOutcome(
+        crawl_key="crawl-1", slug=DANDENONG.slug, locality=str(DANDENONG), status="done", attempt=1,
+        started_at=crawl.started_at, finished_at=crawl.finished_at, pages=0, listings=0, errors=0,
+    )  # fmt: skip
+    assert counted(crawls)["newhomie/localities/done"] == 1
 
 
 def test_a_locality_cannot_be_begun_twice_at_once() -> None:
-    progress = CrawlProgress()
-    progress.begin(DANDENONG)
+    crawls = progress()
+    crawls.begin(DANDENONG)
     with pytest.raises(ValueError, match="already being crawled"):
-        progress.begin(DANDENONG, attempt=2)
+        crawls.begin(DANDENONG, attempt=2)
 
 
 def test_localities_in_flight_are_kept_apart() -> None:
-    progress = CrawlProgress()
-    first, second = progress.begin(DANDENONG), progress.begin(RICHMOND)
-    progress.sent(first)
-    progress.sent(second)
-    progress.sent(second)
-    assert progress.answered(second) is None
-    assert progress.answered(first) is first
-    assert set(progress.active) == {RICHMOND.slug}
-    assert progress.answered(second) is second
+    crawls = progress()
+    first, second = crawls.begin(DANDENONG), crawls.begin(RICHMOND)
+    first.fetch("sale")
+    second.fetch("sale")
+    second.fetch("rent")
+    assert answer(crawls, second) == []
+    assert len(answer(crawls, first)) == 1
+    assert set(crawls.active) == {RICHMOND.slug}
+    assert len(answer(crawls, second)) == 1
+
+
+def test_an_answer_of_no_attempt_in_flight_is_dropped_and_counted(caplog: pytest.LogCaptureFixture) -> None:
+    crawls = progress()
+    crawl = crawls.begin(DANDENONG)
+    crawl.fetch("sale")
+    with caplog.at_level(logging.WARNING, logger="newhomie.crawl.progress"):
+        assert crawls.settle(RICHMOND.slug, 1, SALE, URL, lambda crawl: ["never read"]) == []
+        assert crawls.settle(DANDENONG.slug, 2, SALE, URL, lambda crawl: ["an old attempt's"]) == []
+    assert counted(crawls)["newhomie/pages/untracked"] == 2
+    assert f"a page of no locality in flight was dropped: {URL}" in caplog.text
+    assert crawl.pending == 1
 
 
 def test_status_is_done_failed_or_not_found() -> None:
-    progress = CrawlProgress()
-    assert run(progress, DANDENONG).status == "done"
-    assert run(progress, RICHMOND, errors=2).status == "failed"
-    crawl = progress.begin(NOWHERE)
+    crawls = progress()
+    assert run(crawls, DANDENONG).status == "done"
+    assert run(crawls, RICHMOND, errors=2).status == "failed"
+    crawl = crawls.begin(NOWHERE)
     crawl.not_found = True
     crawl.errors = 1  # the site's 404 page says more than a page that failed on the way
     assert crawl.status == "not_found"
 
 
 def test_failed_first_attempts_are_those_to_retry() -> None:
-    progress = CrawlProgress()
-    run(progress, DANDENONG, errors=1)
-    run(progress, RICHMOND)
-    nowhere = progress.begin(NOWHERE)
-    nowhere.not_found = True
-    progress.sent(nowhere)
-    progress.answered(nowhere)
-    assert progress.failed_first_attempts() == [DANDENONG]
+    crawls = progress()
+    run(crawls, DANDENONG, errors=1)
+    run(crawls, RICHMOND)
+    nowhere = crawls.begin(NOWHERE)
+    nowhere.fetch("profile")
+    answer(crawls, nowhere, lambda crawl: crawl.page_not_found(Fetch("profile"), URL))
+    assert crawls.failed_first_attempts() == [DANDENONG]
     # Its second attempt, failed or not, is the last: nothing is retried twice.
-    run(progress, DANDENONG, attempt=2, errors=1)
-    assert progress.failed_first_attempts() == []
+    run(crawls, DANDENONG, attempt=2, errors=1)
+    assert crawls.failed_first_attempts() == []
 
 
 def test_outcome_counts_count_each_locality_once_by_its_latest_attempt() -> None:
-    progress = CrawlProgress()
-    run(progress, DANDENONG, errors=1)
-    run(progress, RICHMOND, errors=1)
-    nowhere = progress.begin(NOWHERE)
-    nowhere.not_found = True
-    progress.abandon(nowhere, reason_errors=0)
-    assert progress.outcome_counts() == {"done": 0, "not_found": 1, "failed": 2}
-    run(progress, DANDENONG, attempt=2)
-    assert progress.outcome_counts() == {"done": 1, "not_found": 1, "failed": 1}
-    run(progress, RICHMOND, attempt=2, errors=3)
-    assert progress.outcome_counts() == {"done": 1, "not_found": 1, "failed": 1}
-    assert len(progress.latest_status) == 3
+    crawls = progress()
+    run(crawls, DANDENONG, errors=1)
+    run(crawls, RICHMOND, errors=1)
+    nowhere = crawls.begin(NOWHERE)
+    nowhere.fetch("profile")
+    answer(crawls, nowhere, lambda crawl: crawl.page_not_found(Fetch("profile"), URL))
+    assert crawls.outcome_counts() == {"done": 0, "not_found": 1, "failed": 2}
+    run(crawls, DANDENONG, attempt=2)
+    assert crawls.outcome_counts() == {"done": 1, "not_found": 1, "failed": 1}
+    run(crawls, RICHMOND, attempt=2, errors=3)
+    assert crawls.outcome_counts() == {"done": 1, "not_found": 1, "failed": 1}
+    assert len(crawls.latest_status) == 3
+    assert counted(crawls)["newhomie/localities/failed"] == 1
 
 
-def test_a_locality_whose_requests_were_lost_is_abandoned_as_failed() -> None:
-    progress = CrawlProgress()
-    crawl = progress.begin(DANDENONG)
-    for _ in range(4):
-        progress.sent(crawl)
-    progress.answered(crawl)
-    ended = progress.abandon(crawl)
-    assert ended is crawl
-    assert (crawl.pending, crawl.errors, crawl.status) == (0, 1, "failed")
-    assert crawl.finished_at is not None
-    assert progress.active == {}
-    assert progress.failed_first_attempts() == [DANDENONG]
-    other = progress.begin(RICHMOND)
-    assert progress.abandon(other, reason_errors=3).errors == 3
+def test_localities_whose_requests_were_lost_are_abandoned_as_failed(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    finished: list[LocalityCrawl] = []
+    crawls = progress(finished)
+    crawl = crawls.begin(DANDENONG)
+    crawl.first_fetches(["profile", "sale", "rent", "sold"])
+    answer(crawls, crawl)
+    other = crawls.begin(RICHMOND)
+    other.fetch("sale")
+    with caplog.at_level(logging.ERROR, logger="newhomie.crawl.progress"):
+        outcomes = crawls.abandon_all()
+    assert [o.slug for o in outcomes] == [DANDENONG.slug, RICHMOND.slug]
+    assert all(o.status == "failed" and o.errors == 1 for o in outcomes)
+    assert "locality Dandenong VIC 3175: lost track of 3 requests; ending it as failed" in caplog.text
+    assert finished == [crawl, other]
+    assert crawls.active == {}
+    assert counted(crawls)["newhomie/localities/stalled"] == 2
+    assert crawls.failed_first_attempts() == [DANDENONG, RICHMOND]
 
 
 def test_a_second_attempt_may_begin_once_the_first_ended() -> None:
-    progress = CrawlProgress()
-    run(progress, DANDENONG, errors=1)
-    second = progress.begin(DANDENONG, attempt=2)
+    crawls = progress()
+    run(crawls, DANDENONG, errors=1)
+    second = crawls.begin(DANDENONG, attempt=2)
     assert second.attempt == 2
     assert second.errors == 0
     assert second.pending == 0
 
 
-def test_a_search_tally_is_kept_per_kind() -> None:
-    crawl = CrawlProgress().begin(DANDENONG)
-    sale = crawl.tally("sale")
-    assert crawl.tally("sale") is sale
-    assert crawl.tally("rent") is not sale
+# --- What a page gives ---------------------------------------------------------------------------------
 
 
-def test_a_search_tally_says_what_its_bands_missed() -> None:
-    tally = SearchTally()
-    assert tally.missing == 0
-    assert not tally.complete  # its first page is still to be read
-    tally.reported_total = 2_400
-    tally.open_bands = 2
-    assert not tally.complete
-    tally.open_bands = 0
-    tally.covered = 1_000 + 1_350
-    assert tally.complete
-    assert tally.missing == 50
-    tally.covered = 2_450  # the site grew between the requests: nothing is missing
-    assert tally.missing == 0
+def test_a_first_page_gives_the_visit_and_the_searchs_other_pages() -> None:
+    crawls = progress()
+    crawl = crawls.begin(DANDENONG)
+    crawl.fetch("sale")
+    results = answer(
+        crawls, crawl, lambda crawl: crawl.read_search(SALE, search_page(95, 5, listings=[listing(1)]))
+    )
+    visit, *fetches, first = results
+    assert isinstance(visit, LocalityVisit)
+    assert (visit.slug, visit.status) == (DANDENONG.slug, "active")
+    assert fetches == [Fetch("sale", number) for number in (2, 3, 4, 5)]
+    assert first == listing(1)
+    assert crawl.pending == 4
+    assert (crawl.pages, crawl.listings) == (1, 1)
+    assert counted(crawls)["newhomie/pages/sale/ok"] == 1
+    assert counted(crawls)["newhomie/distinct/listing/sale"] == 1
+
+
+def test_a_search_too_big_for_the_site_is_split_into_two_bands_and_its_page_left_unread() -> None:
+    crawls = progress()
+    crawl = crawls.begin(DANDENONG)
+    crawl.fetch("sale")
+    results = answer(
+        crawls, crawl, lambda crawl: crawl.read_search(SALE, search_page(2_400, 120, listings=[listing(1)]))
+    )
+    assert isinstance(results[0], LocalityVisit)
+    assert results[1:] == [
+        Fetch("sale", 1, PriceBand(0, 800_000)),
+        Fetch("sale", 1, PriceBand(800_001, None)),
+    ]
+    assert counted(crawls)["newhomie/searches/split/sale"] == 1
+    # The first band fits: its other pages are read; the second reports fewer than the split needs.
+    low = Fetch("sale", 1, PriceBand(0, 800_000))
+    assert answer(crawls, crawl, lambda crawl: crawl.read_search(low, search_page(1_000, 50)))[:2] == [
+        Fetch("sale", 2, low.band),
+        Fetch("sale", 3, low.band),
+    ]
+    high = Fetch("sale", 1, PriceBand(800_001, None))
+    answer(crawls, crawl, lambda crawl: crawl.read_search(high, search_page(1_350, 68)))
+    assert counted(crawls)["newhomie/searches/split/sale"] == 2
+    assert crawl.tally("sale").reported_total == 2_400
+
+
+def test_a_malformed_entry_is_kept_aside_and_promoted_repeats_are_given_once() -> None:
+    crawls = progress()
+    crawl = crawls.begin(DANDENONG)
+    crawl.first_fetches(["sale", "sale"])
+    bad = EntryError(99, "price_text", "expected text, found list", {"id": 99, "price": ["x"]})
+    page = search_page(40, 2, listings=[listing(1), listing(2)])
+    page.errors.append(bad)
+    first = answer(crawls, crawl, lambda crawl: crawl.read_search(SALE, page))
+    (rejected,) = [item for item in first if isinstance(item, RejectedEntry)]
+    assert (rejected.locality, rejected.url, rejected.raw) == (str(DANDENONG), URL, bad.raw)
+    assert rejected.reason == "price_text: expected text, found list"
+    second = answer(crawls, crawl, lambda crawl: crawl.read_search(Fetch("sale", 2), search_page(
+        40, 2, current=2, listings=[listing(1), listing(3)])))  # fmt: skip
+    assert [item.listing_id for item in second if isinstance(item, Listing)] == [3]
+    assert counted(crawls)["newhomie/entries/malformed"] == 1
+    assert crawl.listings == 3
+
+
+def test_a_page_that_cannot_be_read_is_an_error_of_its_locality_url_and_stage(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    crawls = progress()
+    crawl = crawls.begin(DANDENONG)
+    crawl.fetch("sale")
+
+    def broken(crawl: LocalityCrawl) -> list[Any]:
+        raise PageShapeError("props.pageProps.componentProps.listingsMap", "missing", URL)
+
+    with caplog.at_level(logging.ERROR, logger="newhomie.crawl.progress"):
+        error, outcome = answer(crawls, crawl, broken)
+    assert isinstance(error, CrawlError)
+    assert (error.locality, error.url, error.stage, error.error_type) == (
+        str(DANDENONG), URL, "sale_search", "PageShapeError"
+    )  # fmt: skip
+    assert "listingsMap: missing" in error.message
+    assert f"PageShapeError: locality=Dandenong VIC 3175 stage=sale_search url={URL}" in caplog.text
+    assert outcome.status == "failed"
+    assert counted(crawls)["newhomie/pages/sale/error"] == 1
+    assert counted(crawls)["newhomie/errors/sale_search/PageShapeError"] == 1
+
+
+def test_a_bug_of_ours_on_one_page_is_recorded_and_loses_not_the_locality(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    crawls = progress()
+    crawl = crawls.begin(DANDENONG)
+    crawl.first_fetches(["sale", "rent"])
+    with caplog.at_level(logging.ERROR, logger="newhomie.crawl.progress"):
+        (error,) = answer(crawls, crawl, lambda crawl: [1 / 0])
+    assert isinstance(error, CrawlError)
+    assert error.error_type == "ZeroDivisionError"
+    assert f"reading {URL} failed" in caplog.text
+    assert "Traceback" in caplog.text
+    assert crawl.pending == 1
+    assert [type(item) for item in answer(crawls, crawl)] == [LocalityOutcome]
+
+
+def test_the_404_page_makes_the_locality_not_found_once() -> None:
+    crawls = progress()
+    crawl = crawls.begin(NOWHERE)
+    crawl.first_fetches(["profile", "sale"])
+
+    def not_found(crawl: LocalityCrawl) -> list[Any]:
+        raise PageNotFound("the site has no page for locality nowhere-nsw-2999 (route /404)", URL)
+
+    (visit,) = answer(crawls, crawl, not_found, Fetch("profile"))
+    assert isinstance(visit, LocalityVisit)
+    assert visit.status == "not_found"
+    visit_again_and_outcome = answer(crawls, crawl, not_found)
+    assert [type(item) for item in visit_again_and_outcome] == [LocalityOutcome]
+    assert visit_again_and_outcome[0].status == "not_found"
+    assert counted(crawls)["newhomie/pages/profile/not_found"] == 1
+    assert counted(crawls)["newhomie/pages/sale/not_found"] == 1
+
+
+# --- What is new to the run ----------------------------------------------------------------------------
 
 
 def test_a_listing_is_new_once_per_attempt_and_once_per_run() -> None:
-    progress = CrawlProgress()
-    first = progress.begin(DANDENONG)
-    progress.sent(first)
+    crawls = progress()
+    first = crawls.begin(DANDENONG)
+    first.fetch("sale")
     assert first.see_listing("sale", 11) is Sighting.NEW
     assert first.see_listing("sale", 11) is Sighting.AGAIN  # a promoted repeat on a later page
     assert first.see_listing("rent", 11) is Sighting.NEW  # kinds are counted apart
     assert first.see_profile() is Sighting.NEW
     first.errors = 1
-    progress.answered(first)
-    assert progress.failed_first_attempts() == [DANDENONG]
+    answer(crawls, first)
+    assert crawls.failed_first_attempts() == [DANDENONG]
 
-    retry = progress.begin(DANDENONG, attempt=2)
+    retry = crawls.begin(DANDENONG, attempt=2)
     assert retry.previous is first
-    assert progress.failed_first_attempts() == []  # its retry has begun
-    progress.sent(retry)
+    assert crawls.failed_first_attempts() == []  # its retry has begun
+    retry.fetch("sale")
     # Stored again (it may have changed since), but the run counted it already.
     assert retry.see_listing("sale", 11) is Sighting.RETRIED
     assert retry.see_listing("sale", 11) is Sighting.AGAIN
     assert retry.see_listing("sale", 12) is Sighting.NEW
     assert retry.see_profile() is Sighting.RETRIED
     assert (first.listings, retry.listings) == (2, 2)
-    progress.answered(retry)
+    answer(crawls, retry)
     assert retry.previous is None  # the failed attempt's ids are let go
 
 
 def test_what_ended_is_not_kept_unless_it_will_be_retried() -> None:
-    progress = CrawlProgress()
-    done = run(progress, DANDENONG)
-    failed = run(progress, RICHMOND, errors=1)
-    assert progress.to_retry == {RICHMOND.slug: failed}
-    assert done not in progress.to_retry.values()
-    assert progress.begin(DANDENONG, attempt=2).previous is None
+    crawls = progress()
+    done = run(crawls, DANDENONG)
+    failed = run(crawls, RICHMOND, errors=1)
+    assert crawls.to_retry == {RICHMOND.slug: failed}
+    assert done not in crawls.to_retry.values()
+    assert crawls.begin(DANDENONG, attempt=2).previous is None

@@ -45,7 +45,8 @@ from newhomie.cli.scrapyd import (
     parse_job_id,
     shard_text,
 )
-from newhomie.crawl_plan import CrawlPlan, new_crawl_key
+from newhomie.crawl.arguments import CrawlArguments
+from newhomie.crawl.plan import new_crawl_key
 from newhomie.store.crawls import ShardRuns, shard_runs
 from newhomie.store.target import DATABASE_URL_ENV
 
@@ -315,7 +316,7 @@ def build_request(args: argparse.Namespace, env: Mapping[str, str] = os.environ)
     crawl_key = args.crawl or new_crawl_key()
     if args.spider == DEFAULT_SPIDER:
         # The spider's own check, here: a bad argument fails now, not once per shard on the nodes.
-        CrawlPlan.from_arguments({**arguments, "shard": f"1/{args.shards}", "crawl": crawl_key})
+        CrawlArguments.check({**arguments, "shard": f"1/{args.shards}", "crawl": crawl_key})
     return ScheduleRequest(
         nodes=nodes,
         shards=args.shards,

@@ -1,0 +1,357 @@
+"""A crawl, locality by locality: what each attempt at a locality read, what it asks for next, and how
+it ended.
+
+A locality is crawled by many requests (its profile, every page of every search and price band). It
+is finished when the last of them has been answered or has failed for good; it ended "done" when
+none failed, "not_found" when the site does not know it, and "failed" otherwise. A search split into
+price bands also checks that its bands add up to the count the site reported.
+
+`LocalityCrawl` is one attempt at a locality. It reads the pages of its locality as `newhomie.site`
+parsed them, says which pages to fetch next (`Fetch`, counted as sent when made), and makes the items
+of its outcome (`LocalityVisit`, `CrawlError`, `LocalityOutcome`). `CrawlProgress` holds the attempts
+in flight and settles each answer: it finds the answer's attempt, lets it read the page, and ends the
+attempt after its last answer. No Scrapy here: the spider turns each `Fetch` into a request, and
+counts go to a `Counts` sink (Scrapy's stats collector in a crawl).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any, Protocol
+
+from newhomie.crawl.bands import PriceBand, SearchTally, plan_band
+from newhomie.items import CrawlError, LocalityOutcome, LocalityVisit, RejectedEntry, SuburbProfile
+from newhomie.localities import Locality
+from newhomie.site import PageError, PageNotFound, SearchPage
+from newhomie.site.urls import SHOWN_AT_MOST
+
+logger = logging.getLogger(__name__)
+
+LOCALITY_STATUSES = ("done", "not_found", "failed")
+
+
+class Counts(Protocol):
+    """Where counts go: Scrapy's stats collector has these."""
+
+    def inc_value(self, key: str, count: int = 1, start: int = 0) -> None: ...
+
+    def set_value(self, key: str, value: Any) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Fetch:
+    """A page of a locality to fetch: its profile, or page `page` of a search (of one price band)."""
+
+    kind: str  # profile, sale, rent, sold
+    page: int = 1
+    band: PriceBand | None = None
+
+    @property
+    def stage(self) -> str:
+        """What the crawl was doing, in error records and log lines: `profile` or `<kind>_search`."""
+        return "profile" if self.kind == "profile" else f"{self.kind}_search"
+
+
+class Sighting(Enum):
+    """How a row read on a page stands to what was read before."""
+
+    NEW = "new"  # to be stored, and counted: no earlier attempt in this run gave it
+    RETRIED = "retried"  # to be stored again (it may have changed), but the failed attempt counted it
+    AGAIN = "again"  # this attempt gave it already (a promoted repeat): not stored twice
+
+
+@dataclass
+class LocalityCrawl:
+    """One attempt at a locality within a run."""
+
+    locality: Locality
+    attempt: int
+    counts: Counts
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    started_monotonic: float = field(default_factory=time.monotonic)
+    pending: int = 0
+    pages: int = 0
+    listings: int = 0
+    errors: int = 0
+    not_found: bool = False
+    profile_read: bool = False
+    searches: dict[str, SearchTally] = field(default_factory=dict)
+    #: Listing ids already given, per kind: promoted listings repeat on several pages.
+    seen_ids: dict[str, set[int]] = field(default_factory=dict)
+    #: (kind, band) of the searches that were split, whose own pages are not read further.
+    split_bands: set[tuple[str, str | None]] = field(default_factory=set)
+    #: The failed attempt this one retries: what it stored is not new to the run.
+    previous: LocalityCrawl | None = None
+    finished_at: datetime | None = None
+
+    @property
+    def slug(self) -> str:
+        return self.locality.slug
+
+    @property
+    def status(self) -> str:
+        if self.not_found:
+            return "not_found"
+        return "failed" if self.errors else "done"
+
+    @property
+    def seconds(self) -> float:
+        return time.monotonic() - self.started_monotonic
+
+    # --- What to fetch ---------------------------------------------------------------------------
+
+    def fetch(self, kind: str, page: int = 1, band: PriceBand | None = None) -> Fetch:
+        """A page to fetch, counted as sent: the locality is not finished until it is answered."""
+        self.pending += 1
+        return Fetch(kind, page, band)
+
+    def first_fetches(self, kinds: Iterable[str]) -> list[Fetch]:
+        """The profile, and the first page of each search."""
+        return [self.fetch(kind) for kind in kinds]
+
+    # --- Reading its pages -----------------------------------------------------------------------
+
+    def read_profile(self, fetch: Fetch, profile: SuburbProfile) -> list[Any]:
+        self._page_read(fetch)
+        if self.see_profile() is Sighting.NEW:
+            self.counts.inc_value("newhomie/distinct/suburb_profile")
+        return [profile]
+
+    def read_search(self, fetch: Fetch, page: SearchPage) -> list[Any]:
+        """The page's listings (each once) and rejected entries; after a first page, the visit and
+        either the search's other pages or its split into price bands."""
+        self._page_read(fetch)
+        results: list[Any] = []
+        if page.current_page == 1:
+            if fetch.band is None:
+                results.append(self.visit("active"))
+            plan = plan_band(
+                self.tally(fetch.kind), fetch.kind, fetch.band, page.total_listings, page.total_pages
+            )
+            self.searches[fetch.kind] = plan.tally
+            self._say(fetch, plan, page)
+            if plan.split:
+                self.split_bands.add((fetch.kind, fetch.band.query if fetch.band else None))
+                return [*results, *(self.fetch(fetch.kind, 1, band) for band in plan.bands)]
+            results += [self.fetch(fetch.kind, number, fetch.band) for number in plan.pages]
+        for entry in page.errors:
+            self.counts.inc_value("newhomie/entries/malformed")
+            logger.warning(
+                "malformed entry kept aside: locality=%s url=%s listing_id=%s field=%s: %s",
+                self.locality, page.url, entry.listing_id, entry.field, entry.message,
+            )  # fmt: skip
+            results.append(
+                RejectedEntry(
+                    kind="listing",
+                    locality=str(self.locality),
+                    url=page.url,
+                    raw=entry.raw,
+                    reason=f"{entry.field}: {entry.message}",
+                )
+            )
+        for listing in page.listings:
+            # Promoted listings repeat on several pages, and bands may overlap while the site changes.
+            sighting = self.see_listing(fetch.kind, listing.listing_id)
+            if sighting is Sighting.AGAIN:
+                continue
+            if sighting is Sighting.NEW:
+                # Rows this run stored, each once: what a failed attempt stored, its retry stores again.
+                self.counts.inc_value(f"newhomie/distinct/listing/{fetch.kind}")
+            results.append(listing)
+        return results
+
+    def _page_read(self, fetch: Fetch) -> None:
+        self.counts.inc_value(f"newhomie/pages/{fetch.kind}/ok")
+        self.pages += 1
+
+    def _say(self, fetch: Fetch, plan: Any, page: SearchPage) -> None:
+        """Splits, truncations and incomplete bands: counted and logged."""
+        kind, url = fetch.kind, page.url
+        if plan.split:
+            self.counts.inc_value(f"newhomie/searches/split/{kind}")
+            logger.info("search of %d listings split into price bands %s and %s: locality=%s url=%s",
+                        page.total_listings, plan.bands[0], plan.bands[1], self.locality, url)  # fmt: skip
+        if plan.truncated:
+            self.counts.inc_value(f"newhomie/searches/truncated/{kind}")
+            logger.warning(
+                "search shows %d of %d listings: %s: locality=%s url=%s",
+                SHOWN_AT_MOST, page.total_listings, plan.truncated, self.locality, url,
+            )  # fmt: skip
+        if plan.incomplete:
+            self.counts.inc_value(f"newhomie/searches/incomplete/{kind}")
+            logger.warning(
+                "price bands hold %d of the %d %s listings reported (the site changed meanwhile, or "
+                "listings have no price to filter on): locality=%s",
+                plan.tally.covered, plan.tally.reported_total, kind, self.locality,
+            )  # fmt: skip
+
+    def tally(self, kind: str) -> SearchTally:
+        return self.searches.get(kind, SearchTally())
+
+    def see_listing(self, kind: str, listing_id: int) -> Sighting:
+        """Notes a listing read on a page: is it new to this attempt, and new to the run?"""
+        seen = self.seen_ids.setdefault(kind, set())
+        if listing_id in seen:
+            return Sighting.AGAIN
+        seen.add(listing_id)
+        self.listings += 1
+        if self.previous is not None and listing_id in self.previous.seen_ids.get(kind, ()):
+            return Sighting.RETRIED
+        return Sighting.NEW
+
+    def see_profile(self) -> Sighting:
+        if self.profile_read:
+            return Sighting.AGAIN
+        self.profile_read = True
+        return Sighting.RETRIED if self.previous is not None and self.previous.profile_read else Sighting.NEW
+
+    # --- What went wrong -------------------------------------------------------------------------
+
+    def page_not_found(self, fetch: Fetch, url: str) -> list[Any]:
+        """The site answered with its 404 page: the locality is not known there."""
+        self.counts.inc_value(f"newhomie/pages/{fetch.kind}/not_found")
+        if self.not_found:
+            return []
+        self.not_found = True
+        logger.warning("locality not found on the site: %s (%s)", self.locality, url)
+        return [self.visit("not_found")]
+
+    def page_failed(self, fetch: Fetch, url: str, exc: BaseException, outcome: str = "error") -> list[Any]:
+        """A page that could not be read or fetched (`outcome` "blocked" for a page bot protection kept)."""
+        self.counts.inc_value(f"newhomie/pages/{fetch.kind}/{outcome}")
+        return [self.error(fetch.stage, url, exc)]
+
+    def error(self, stage: str, url: str, exc: BaseException) -> CrawlError:
+        self.errors += 1
+        self.counts.inc_value(f"newhomie/errors/{stage}/{type(exc).__name__}")
+        logger.error(
+            "%s: locality=%s stage=%s url=%s: %s", type(exc).__name__, self.locality, stage, url, exc
+        )
+        return CrawlError(
+            locality=str(self.locality), url=url, stage=stage, error_type=type(exc).__name__,
+            message=str(exc) or repr(exc), occurred_at=datetime.now(UTC),
+        )  # fmt: skip
+
+    # --- Its outcome -----------------------------------------------------------------------------
+
+    def visit(self, status: str) -> LocalityVisit:
+        locality = self.locality
+        return LocalityVisit(
+            slug=locality.slug, name=locality.name, state=locality.state, postcode=locality.postcode,
+            status=status, crawled_at=datetime.now(UTC),
+        )  # fmt: skip
+
+    def outcome(self, crawl_key: str) -> LocalityOutcome:
+        assert self.finished_at is not None
+        return LocalityOutcome(
+            crawl_key=crawl_key, slug=self.slug, locality=str(self.locality), status=self.status,
+            attempt=self.attempt, started_at=self.started_at, finished_at=self.finished_at,
+            pages=self.pages, listings=self.listings, errors=self.errors,
+        )  # fmt: skip
+
+
+#: Reads one answered page for its attempt: the items it gave, and the pages to fetch next.
+Reader = Callable[[LocalityCrawl], Iterable[Any]]
+
+
+class CrawlProgress:
+    """Localities in flight, keyed by slug, and how those that ended did.
+
+    What ended is kept small, for runs of thousands of localities: each locality's latest status,
+    and, for a failed first attempt only, what it read until its retry has ended. `on_finished` is
+    called with each attempt that ends (the spider frees its slot and announces it).
+    """
+
+    def __init__(
+        self, crawl_key: str, counts: Counts, on_finished: Callable[[LocalityCrawl], None] | None = None
+    ) -> None:
+        self.crawl_key = crawl_key
+        self.counts = counts
+        self.on_finished = on_finished
+        self.active: dict[str, LocalityCrawl] = {}
+        self.latest_status: dict[str, str] = {}
+        self.outcomes: Counter[str] = Counter()
+        #: Failed first attempts, by slug, until their retry begins.
+        self.to_retry: dict[str, LocalityCrawl] = {}
+
+    def begin(self, locality: Locality, attempt: int = 1) -> LocalityCrawl:
+        if locality.slug in self.active:
+            raise ValueError(f"{locality} is already being crawled")
+        crawl = LocalityCrawl(locality, attempt, self.counts, previous=self.to_retry.pop(locality.slug, None))
+        self.active[locality.slug] = crawl
+        return crawl
+
+    def get(self, slug: str) -> LocalityCrawl | None:
+        return self.active.get(slug)
+
+    def settle(self, slug: str, attempt: int, fetch: Fetch, url: str, read: Reader) -> list[Any]:
+        """One answer (a page, or a request that failed for good) of a locality: what reading it gave,
+        then, when it was the locality's last, the locality's outcome."""
+        crawl = self.active.get(slug)
+        if crawl is None or crawl.attempt != attempt:
+            self.counts.inc_value("newhomie/pages/untracked")
+            logger.warning("a page of no locality in flight was dropped: %s", url)
+            return []
+        results: list[Any] = []
+        try:
+            results.extend(read(crawl))
+        except PageNotFound:
+            results.extend(crawl.page_not_found(fetch, url))
+        except PageError as exc:
+            results.extend(crawl.page_failed(fetch, url, exc))
+        except Exception as exc:  # a bug of ours on one page must not lose the locality's count
+            logger.exception("reading %s failed", url)
+            results.extend(crawl.page_failed(fetch, url, exc))
+        crawl.pending -= 1
+        if crawl.pending <= 0:
+            results.append(self._finish(crawl))
+        return results
+
+    def abandon_all(self) -> list[LocalityOutcome]:
+        """Ends, as failed, every locality in flight: their requests were lost track of."""
+        outcomes = []
+        for crawl in list(self.active.values()):
+            logger.error(
+                "locality %s: lost track of %d requests; ending it as failed", crawl.locality, crawl.pending
+            )
+            self.counts.inc_value("newhomie/localities/stalled")
+            crawl.errors += 1
+            crawl.pending = 0
+            outcomes.append(self._finish(crawl))
+        return outcomes
+
+    def _finish(self, crawl: LocalityCrawl) -> LocalityOutcome:
+        crawl.finished_at = datetime.now(UTC)
+        self.active.pop(crawl.slug, None)
+        status = crawl.status
+        earlier = self.latest_status.get(crawl.slug)
+        if earlier is not None:
+            self.outcomes[earlier] -= 1
+        self.latest_status[crawl.slug] = status
+        self.outcomes[status] += 1
+        if status == "failed" and crawl.attempt == 1:
+            self.to_retry[crawl.slug] = crawl
+        log = logger.warning if status == "failed" else logger.info
+        log("locality %s: %s, attempt %d, %d pages, %d listings, %d errors, %.1f s", crawl.locality, status,
+            crawl.attempt, crawl.pages, crawl.listings, crawl.errors, crawl.seconds)  # fmt: skip
+        for name, count in self.outcome_counts().items():
+            self.counts.set_value(f"newhomie/localities/{name}", count)
+        outcome = crawl.outcome(self.crawl_key)
+        crawl.previous = None
+        if self.on_finished is not None:
+            self.on_finished(crawl)
+        return outcome
+
+    def failed_first_attempts(self) -> list[Locality]:
+        """Localities whose first attempt failed and that have no later attempt yet."""
+        return [crawl.locality for crawl in self.to_retry.values()]
+
+    def outcome_counts(self) -> dict[str, int]:
+        """How the localities ended, each counted once by its latest attempt."""
+        return {name: self.outcomes[name] for name in LOCALITY_STATUSES}
