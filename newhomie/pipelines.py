@@ -9,6 +9,7 @@ from typing import Any, Self
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
+from newhomie.context import page_context
 from newhomie.items import Listing
 from newhomie.site.prices import exact_sold_price, is_no_price_phrase, normalise_price
 from newhomie.store.pipeline import PostgresPipeline
@@ -43,12 +44,9 @@ class PriceNormalisationPipeline:
             else:
                 self.stats.inc_value("newhomie/price/unparsed")
                 logger.warning(
-                    "price text gave no price: locality=%s listing_id=%s url=%s text=%r",
-                    item.locality_slug,
-                    item.listing_id,
-                    item.url,
-                    item.price_text,
-                )
+                    "price text gave no price: listing_id=%s text=%r", item.listing_id, item.price_text,
+                    extra=page_context(f"{item.suburb} {item.state} {item.postcode}", url=item.url),
+                )  # fmt: skip
             return item
         self.stats.inc_value("newhomie/price/parsed")
         item.price_low, item.price_high = price.low, price.high

@@ -169,7 +169,7 @@ def test_block_pages_are_retried_until_the_real_page_comes(fakesite: RunningSite
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert any(r.page_kind == "block" for r in site.served.snapshot())
-    assert "blocked page (status 403): locality=" in result.stderr
+    assert "blocked page (status 403) [locality=" in result.stderr
     truth = truth_ids(site)
     stored = {r["listing_id"] for r in fetch_all(database_url, "SELECT listing_id FROM listing")}
     assert stored == truth

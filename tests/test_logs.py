@@ -37,6 +37,7 @@ from scrapy.utils.log import (
 from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
+from newhomie.context import page_context
 from newhomie.testing.fakesite import RunningSite
 from newhomie.testing.fixtures import FakeSiteFactory
 from newhomie.watch.logs import (
@@ -111,8 +112,9 @@ def record(
     return made
 
 
-def suffix(url: str = SALE_URL, stage: str = "sale_search") -> str:
-    return f" [locality={LOCALITY} stage={stage} url={url}]"
+def suffix(url: str | None = SALE_URL, stage: str = "sale_search") -> str:
+    """The context printed after a line about a page; no URL when the line names it already."""
+    return f" [locality={LOCALITY} stage={stage}" + (f" url={url}]" if url else "]")
 
 
 # --- The filter and the text formatter ------------------------------------------------------------
@@ -128,10 +130,10 @@ def test_scrapys_retry_lines_name_the_requests_locality_stage_and_url() -> None:
         assert get_retry_request(retry, spider=spider, reason="503 Service Unavailable") is None
     retrying, gave_up = printed.text.splitlines()
     assert retrying.endswith(
-        f"DEBUG: Retrying <GET {SALE_URL}> (failed 1 times): 503 Service Unavailable{suffix()}"
+        f"DEBUG: Retrying <GET {SALE_URL}> (failed 1 times): 503 Service Unavailable{suffix(None)}"
     )
     assert gave_up.endswith(
-        f"ERROR: Gave up retrying <GET {SALE_URL}> (failed 2 times): 503 Service Unavailable{suffix()}"
+        f"ERROR: Gave up retrying <GET {SALE_URL}> (failed 2 times): 503 Service Unavailable{suffix(None)}"
     )
 
 
@@ -150,7 +152,7 @@ def test_a_download_error_with_its_traceback_gets_the_context_before_the_traceba
             *logformatter_adapter(logkws), extra={"spider": spider}, exc_info=failure_to_exc_info(failure)
         )
     first, *rest = printed.text.splitlines()
-    assert first.endswith(f"ERROR: Error downloading <GET {SALE_URL}>: connection refused{suffix()}")
+    assert first.endswith(f"ERROR: Error downloading <GET {SALE_URL}>: connection refused{suffix(None)}")
     assert rest[0] == "Traceback (most recent call last):"
     assert rest[-1] == "ConnectionRefusedError: connection refused"
 
@@ -161,7 +163,9 @@ def test_a_response_or_failure_in_the_records_args_or_extra_is_followed_to_its_r
     line = Printed().handle(
         record("Ignoring response %(response)r: HTTP status code is not handled", {"response": response})
     )
-    assert line.endswith(f"Ignoring response <503 {SALE_URL}>: HTTP status code is not handled{suffix()}\n")
+    assert line.endswith(
+        f"Ignoring response <503 {SALE_URL}>: HTTP status code is not handled{suffix(None)}\n"
+    )
     failure = Failure(TimeoutError("took too long"))
     failure.request = request  # type: ignore[attr-defined]  # as Scrapy sets it on download errors
     line = Printed().handle(record("page failed", failure=failure))
@@ -178,7 +182,7 @@ def test_scrapy_playwrights_lines_are_covered_by_the_request_in_args_or_by_the_u
         request, TimeoutError, "Page.goto: Timeout 2000ms exceeded.",
         scrapy_request_url=SALE_URL, context_name="dandenong-vic-3175#1",
     )  # fmt: skip
-    assert Printed(pages=pages).handle(closing).endswith(f"Timeout 2000ms exceeded.{suffix()}\n")
+    assert Printed(pages=pages).handle(closing).endswith(f"Timeout 2000ms exceeded.{suffix(None)}\n")
     # Only the URL: looked up among the pages sent to the downloader.
     created = record("[Context=%s] New page created", "dandenong-vic-3175#1", scrapy_request_url=SALE_URL)
     assert Printed(pages=pages).handle(created).endswith(f"New page created{suffix()}\n")
@@ -190,13 +194,16 @@ def test_scrapy_playwrights_lines_are_covered_by_the_request_in_args_or_by_the_u
     assert unknown.locality is None  # type: ignore[attr-defined]
 
 
-def test_a_line_naming_only_the_url_of_a_page_in_flight_gets_its_context() -> None:
+def test_a_line_that_knows_only_the_url_of_a_page_in_flight_gets_its_context() -> None:
     pages = RecentPages()
     pages.remember(page_request())
-    pause = record("pausing the crawl for %.1f s (%s): url=%s", 30.0, "1 blocks in a row", SALE_URL)
-    assert Printed(pages=pages).handle(pause).endswith(f"(1 blocks in a row): url={SALE_URL}{suffix()}\n")
+    # Given as data (our pace middleware knows only the URL of a blocked page), or said in the text.
+    pause = record(
+        "pausing the crawl for %.1f s (%s)", 30.0, "1 blocks in a row", **page_context(url=SALE_URL)
+    )
+    assert Printed(pages=pages).handle(pause).endswith(f"(1 blocks in a row){suffix()}\n")
     restart = record("restarting the browser: %s", f"hang on {SALE_URL}: TimeoutError")
-    assert Printed(pages=pages).handle(restart).endswith(f": TimeoutError{suffix()}\n")
+    assert Printed(pages=pages).handle(restart).endswith(f": TimeoutError{suffix(None)}\n")
 
 
 def test_a_failure_with_no_word_of_its_page_is_traced_to_the_request_in_its_traceback() -> None:
@@ -215,17 +222,23 @@ def test_a_failure_with_no_word_of_its_page_is_traced_to_the_request_in_its_trac
     assert first.endswith(f"ERROR: Error occurred in event listener{suffix()}")
 
 
-def test_our_own_lines_keep_their_text_and_give_their_context_to_json() -> None:
-    message = f"PageShapeError: locality={LOCALITY} stage=sale_search url={SALE_URL}: no __NEXT_DATA__"
-    own = record("%s", message, level=logging.ERROR)
-    assert Printed().handle(own).endswith(f"ERROR: {message}\n")  # no second context
-    entry = json.loads(Printed(json_logs=True).handle(record("%s", message, level=logging.ERROR)))
+def test_our_own_lines_give_their_context_as_data_and_it_is_printed_once() -> None:
+    context = page_context(LOCALITY, "sale_search", SALE_URL)
+    own = record("PageShapeError: %s", "no __NEXT_DATA__", level=logging.ERROR, **context)
+    assert Printed().handle(own).endswith(f"ERROR: PageShapeError: no __NEXT_DATA__{suffix()}\n")
+    entry = json.loads(Printed(json_logs=True).handle(own))
+    assert entry["message"] == "PageShapeError: no __NEXT_DATA__"
     assert (entry["locality"], entry["stage"], entry["url"]) == (LOCALITY, "sale_search", SALE_URL)
-    # A request in the args but the context already in the text: said once.
-    said = record(
-        "blocked page (status 403): locality=%s stage=%s url=%s %s", LOCALITY, "x", SALE_URL, page_request()
-    )
-    assert Printed().handle(said).count("locality=") == 1
+    # What the text says itself is not said again: a line that names its locality and URL.
+    named = record("locality not found on the site: %s (%s)", LOCALITY, SALE_URL, **context)
+    assert Printed().handle(named).endswith(f"({SALE_URL}) [stage=sale_search]\n")
+    ended = record("locality %s: done, attempt 1", LOCALITY, **page_context(LOCALITY))
+    assert Printed().handle(ended).endswith(f"locality {LOCALITY}: done, attempt 1\n")
+    # A request in the args as well as the context given: the given context wins, said once.
+    both = record("blocked page (status 403) %s", page_request(), **page_context(LOCALITY, "profile"))
+    printed = Printed().handle(both)
+    assert printed.count("locality=") == 1
+    assert "stage=profile" in printed
 
 
 def test_a_record_about_no_page_is_printed_exactly_as_scrapy_prints_it_and_left_unchanged() -> None:
@@ -482,7 +495,8 @@ def test_a_crawl_with_failures_names_the_locality_and_stage_on_every_warning_abo
     assert {"5xx", "block"} <= {r.fault for r in site.served.snapshot()}
 
     records = text_records(result.stderr)
-    context = re.compile(rf"locality={LOCALITY} stage=(\w+) url=({re.escape(base)}\S+?)(?:\]|:?\s|$)")
+    context = re.compile(rf"\[locality={LOCALITY} stage=(\w+)(?: url=\S+)?\]")
+    page_url = re.compile(rf"{re.escape(base)}[^\s>\]]+")
     about_pages = [
         (logger, text) for logger, level, text in records if level in ("WARNING", "ERROR") and base in text
     ]
@@ -490,7 +504,9 @@ def test_a_crawl_with_failures_names_the_locality_and_stage_on_every_warning_abo
     for logger, text in about_pages:
         found = context.search(text)
         assert found, f"no locality and stage in a {logger} line about a page:\n{text}"
-        assert found[1] == stage_of(found[2]), text
+        url = page_url.search(text)
+        assert url is not None, text
+        assert found[1] == stage_of(url[0]), text
     for _, _, text in records:
         assert text.count("locality=") <= 1, f"context said twice:\n{text}"
 
@@ -501,25 +517,24 @@ def test_a_crawl_with_failures_names_the_locality_and_stage_on_every_warning_abo
 
     # Scrapy's own lines, which said nothing of the locality before, and scrapy-playwright's.
     gave_up = lines_of("scrapy.downloadermiddlewares.retry", "Gave up retrying <GET ")
-    assert any(text.endswith("503 Service Unavailable" + suffix(url, stage_of(url))) for text in gave_up
+    assert any(text.endswith("503 Service Unavailable" + suffix(None, stage_of(url))) for text in gave_up
                for url in re.findall(r"<GET (\S+)>", text))  # fmt: skip
     # Blocks and browser failures are retried by our middlewares, with counts of their own.
     given_up = lines_of("newhomie.browser.retries", "gave up after ")
-    assert any("(browser hang): locality=" in text for text in given_up)
+    assert any(f"(browser hang) [locality={LOCALITY} stage=" in text for text in given_up)
     retrying = lines_of("newhomie.browser.retries", "retrying (blocked, try ")
     assert any(f"locality={LOCALITY} stage=" in text for text in retrying)
     assert any("[locality=" in text for text in lines_of("scrapy.core.engine", "Crawled (503) <GET "))
     profile_url = f"{base}/suburb-profile/dandenong-vic-3175"
     closing = lines_of("scrapy-playwright", "Closing page due to failed request:")
     assert closing
-    assert all(suffix(profile_url, "profile") + "\nTraceback" in text for text in closing)
-    # Our own lines that named only the URL.
+    assert all(profile_url in text and suffix(None, "profile") + "\nTraceback" in text for text in closing)
+    # Our own lines that know only the URL.
     pauses = lines_of("newhomie.browser.pace", "pausing")
     assert any(text.endswith(suffix(url, stage_of(url))) for text in pauses
-               for url in re.findall(r"url=(\S+)", text)[:1])  # fmt: skip
+               for url in re.findall(r" url=(\S+)\]", text)[:1])  # fmt: skip
     assert any(
-        text.endswith(suffix(profile_url, "profile"))
-        for text in lines_of("newhomie.browser.handler", "restarting")
+        text.endswith(suffix(None, "profile")) for text in lines_of("newhomie.browser.handler", "restarting")
     )
 
 

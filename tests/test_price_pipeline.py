@@ -55,10 +55,11 @@ def test_unreadable_price_is_logged_with_locality_listing_and_text(
     assert (out.price_low, out.price_high) == (None, None)
     assert pipeline.stats.get_value("newhomie/price/unparsed") == 1
     [record] = caplog.records
-    assert "dandenong-vic-3175" in record.getMessage()
     assert "2019314383" in record.getMessage()
     assert "Bring all offers $$$ soon" in record.getMessage()
-    assert "https://www.domain.com.au/4-glenys-court-dandenong-vic-3175-2019314383" in record.getMessage()
+    # The locality and the listing's URL, as data for the log's formatters.
+    assert record.locality == "Dandenong VIC 3175"  # type: ignore[attr-defined]
+    assert record.url == "https://www.domain.com.au/4-glenys-court-dandenong-vic-3175-2019314383"  # type: ignore[attr-defined]
 
 
 def test_items_other_than_listings_pass_untouched(pipeline: PriceNormalisationPipeline) -> None:

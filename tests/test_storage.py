@@ -233,10 +233,10 @@ def test_a_row_that_breaks_a_guard_rail_lands_in_rejected_item_and_the_crawl_goe
     assert rejected[0]["raw"]["listing_id"] == 31
     assert rejected[0]["raw"][column] == value
     assert rejected[0]["raw"]["price_text"] == "$550,000 - $575,000"
-    # Logged with its locality and URL.
-    assert any(
-        "Dandenong VIC 3175" in m and bad_item.url in m and constraint in m for m in caplog.messages
-    ), caplog.messages
+    # Logged with its locality and URL, as data.
+    refused = [r for r in caplog.records if r.getMessage().startswith("database refused a row")]
+    assert [(r.locality, r.url) for r in refused] == [("Dandenong VIC 3175", bad_item.url)]  # type: ignore[attr-defined]
+    assert constraint in refused[0].getMessage()
     assert run.stats.get_value("newhomie/db/rows_rejected") == 1
 
 

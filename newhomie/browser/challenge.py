@@ -14,7 +14,8 @@ from scrapy.http import Response
 from newhomie import signals
 from newhomie.browser.pace import parse_retry_after
 from newhomie.browser.rendering import NEXT_DATA_METHOD
-from newhomie.browser.retries import request_context, retry_apart
+from newhomie.browser.retries import retry_apart
+from newhomie.context import log_context
 from newhomie.site import BlockedPage, is_blocked_body
 
 logger = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ class ChallengeMiddleware:
             return response
         self.stats.inc_value("newhomie/blocked")
         self.stats.inc_value(f"newhomie/blocked/status_{response.status}")
-        logger.warning("blocked page (status %s): %s", response.status, request_context(request))
+        logger.warning("blocked page (status %s)", response.status, extra=log_context(request))
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
         self.crawler.signals.send_catch_log(signals.page_blocked, url=request.url, retry_after=retry_after)
         retry = retry_apart(request, "block_retries", self.max_retries, "blocked", self.stats)

@@ -14,7 +14,8 @@ from scrapy.crawler import Crawler
 
 from newhomie import signals
 from newhomie.browser.handler import PageTimeout
-from newhomie.browser.retries import request_context, retry_apart
+from newhomie.browser.retries import retry_apart
+from newhomie.context import log_context
 
 logger = logging.getLogger(__name__)
 
@@ -56,9 +57,7 @@ class BrowserFailureMiddleware:
         failure = browser_failure(exception) or "page"
         message = " ".join(str(exception).split())[:300]
         self.stats.inc_value(f"newhomie/browser/failures/{failure}")
-        logger.warning(
-            "%s (%s: %s): %s", failure, type(exception).__name__, message, request_context(request)
-        )
+        logger.warning("%s (%s: %s)", failure, type(exception).__name__, message, extra=log_context(request))
         if failure != "page":
             self.crawler.signals.send_catch_log(
                 signals.browser_restart_requested,

@@ -51,6 +51,7 @@ from scrapy.http.headers import Headers
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
 from newhomie import signals
+from newhomie.context import page_context
 
 logger = logging.getLogger(__name__)
 
@@ -267,13 +268,12 @@ class PlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         replaced = self._closing or generation != self.generation
         logger.log(
             logging.DEBUG if replaced else logging.WARNING,
-            "a route handler stopped: %s while it ran (%s: %s): resource %s of url=%s",
+            "a route handler stopped: %s while it ran (%s: %s): resource %s",
             "its browser was closed" if replaced else "its page or context was closed",
             type(exc).__name__,
             " ".join(str(exc).split())[:200],
             resource_url,
-            url,
-            extra={"scrapy_request_url": url},
+            extra=page_context(url=url),
         )
 
     def _on_restart_requested(self, reason: str, generation: int | None = None) -> None:

@@ -16,6 +16,7 @@ from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
 
 from newhomie import signals
+from newhomie.context import log_context, page_context
 
 logger = logging.getLogger(__name__)
 
@@ -77,9 +78,8 @@ class PaceMiddleware:
         self.resume_at = max(self.resume_at, time.monotonic() + seconds)
         self.stats.inc_value("newhomie/pace/pauses")
         self.stats.inc_value("newhomie/pace/pause_ms", round(seconds * 1000))
-        logger.warning(
-            "pausing the crawl for %.1f s (%s): url=%s", seconds, why, request.url if request else url
-        )
+        context = log_context(request) if request is not None else page_context(url=url)
+        logger.warning("pausing the crawl for %.1f s (%s)", seconds, why, extra=context)
         engine = self.crawler.engine
         if engine is not None:
             for slot in engine.downloader.slots.values():

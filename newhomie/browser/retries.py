@@ -1,4 +1,4 @@
-"""Retries of a page counted apart from Scrapy's own, and the context every line about a page names."""
+"""Retries of a page counted apart from Scrapy's own."""
 
 from __future__ import annotations
 
@@ -7,13 +7,9 @@ import logging
 from scrapy import Request
 from scrapy.statscollectors import StatsCollector
 
+from newhomie.context import log_context
+
 logger = logging.getLogger(__name__)
-
-
-def request_context(request: Request) -> str:
-    """`locality=... stage=... url=...`, for every log line about a page."""
-    meta = request.meta
-    return f"locality={meta.get('locality', '-')!s} stage={meta.get('stage', '-')} url={request.url}"
 
 
 def retry_apart(
@@ -24,12 +20,12 @@ def retry_apart(
     tries = request.meta.get(counter, 0) + 1
     if tries > limit:
         stats.inc_value(f"retry/max_reached/{counter}")
-        logger.warning("gave up after %d tries (%s): %s", tries - 1, reason, request_context(request))
+        logger.warning("gave up after %d tries (%s)", tries - 1, reason, extra=log_context(request))
         return None
     retry = request.copy()
     retry.meta[counter] = tries
     retry.dont_filter = True
     stats.inc_value("retry/count")
     stats.inc_value(f"retry/reason_count/{reason}")
-    logger.debug("retrying (%s, try %d of %d): %s", reason, tries, limit, request_context(request))
+    logger.debug("retrying (%s, try %d of %d)", reason, tries, limit, extra=log_context(request))
     return retry

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, Protocol
 
+from newhomie.context import page_context
 from newhomie.crawl.bands import PriceBand, SearchTally, plan_band
 from newhomie.items import CrawlError, LocalityOutcome, LocalityVisit, RejectedEntry, SuburbProfile
 from newhomie.localities import Locality
@@ -143,8 +144,8 @@ class LocalityCrawl:
         for entry in page.errors:
             self.counts.inc_value("newhomie/entries/malformed")
             logger.warning(
-                "malformed entry kept aside: locality=%s url=%s listing_id=%s field=%s: %s",
-                self.locality, page.url, entry.listing_id, entry.field, entry.message,
+                "malformed entry kept aside: listing_id=%s field=%s: %s", entry.listing_id, entry.field,
+                entry.message, extra=page_context(self.locality, fetch.stage, page.url),
             )  # fmt: skip
             results.append(
                 RejectedEntry(
@@ -172,23 +173,21 @@ class LocalityCrawl:
 
     def _say(self, fetch: Fetch, plan: Any, page: SearchPage) -> None:
         """Splits, truncations and incomplete bands: counted and logged."""
-        kind, url = fetch.kind, page.url
+        kind, context = fetch.kind, page_context(self.locality, fetch.stage, page.url)
         if plan.split:
             self.counts.inc_value(f"newhomie/searches/split/{kind}")
-            logger.info("search of %d listings split into price bands %s and %s: locality=%s url=%s",
-                        page.total_listings, plan.bands[0], plan.bands[1], self.locality, url)  # fmt: skip
+            logger.info("search of %d listings split into price bands %s and %s", page.total_listings,
+                        plan.bands[0], plan.bands[1], extra=context)  # fmt: skip
         if plan.truncated:
             self.counts.inc_value(f"newhomie/searches/truncated/{kind}")
-            logger.warning(
-                "search shows %d of %d listings: %s: locality=%s url=%s",
-                SHOWN_AT_MOST, page.total_listings, plan.truncated, self.locality, url,
-            )  # fmt: skip
+            logger.warning("search shows %d of %d listings: %s", SHOWN_AT_MOST, page.total_listings,
+                           plan.truncated, extra=context)  # fmt: skip
         if plan.incomplete:
             self.counts.inc_value(f"newhomie/searches/incomplete/{kind}")
             logger.warning(
                 "price bands hold %d of the %d %s listings reported (the site changed meanwhile, or "
-                "listings have no price to filter on): locality=%s",
-                plan.tally.covered, plan.tally.reported_total, kind, self.locality,
+                "listings have no price to filter on)",
+                plan.tally.covered, plan.tally.reported_total, kind, extra=context,
             )  # fmt: skip
 
     def tally(self, kind: str) -> SearchTally:
@@ -219,7 +218,8 @@ class LocalityCrawl:
         if self.not_found:
             return []
         self.not_found = True
-        logger.warning("locality not found on the site: %s (%s)", self.locality, url)
+        logger.warning("locality not found on the site: %s (%s)", self.locality, url,
+                       extra=page_context(self.locality, fetch.stage, url))  # fmt: skip
         return [self.visit("not_found")]
 
     def page_failed(self, fetch: Fetch, url: str, exc: BaseException, outcome: str = "error") -> list[Any]:
@@ -230,9 +230,7 @@ class LocalityCrawl:
     def error(self, stage: str, url: str, exc: BaseException) -> CrawlError:
         self.errors += 1
         self.counts.inc_value(f"newhomie/errors/{stage}/{type(exc).__name__}")
-        logger.error(
-            "%s: locality=%s stage=%s url=%s: %s", type(exc).__name__, self.locality, stage, url, exc
-        )
+        logger.error("%s: %s", type(exc).__name__, exc, extra=page_context(self.locality, stage, url))
         return CrawlError(
             locality=str(self.locality), url=url, stage=stage, error_type=type(exc).__name__,
             message=str(exc) or repr(exc), occurred_at=datetime.now(UTC),
@@ -296,7 +294,9 @@ class CrawlProgress:
         crawl = self.active.get(slug)
         if crawl is None or crawl.attempt != attempt:
             self.counts.inc_value("newhomie/pages/untracked")
-            logger.warning("a page of no locality in flight was dropped: %s", url)
+            logger.warning(
+                "a page of no locality in flight was dropped: %s", url, extra=page_context(url=url)
+            )
             return []
         results: list[Any] = []
         try:
@@ -306,7 +306,7 @@ class CrawlProgress:
         except PageError as exc:
             results.extend(crawl.page_failed(fetch, url, exc))
         except Exception as exc:  # a bug of ours on one page must not lose the locality's count
-            logger.exception("reading %s failed", url)
+            logger.exception("reading the page failed", extra=page_context(crawl.locality, fetch.stage, url))
             results.extend(crawl.page_failed(fetch, url, exc))
         crawl.pending -= 1
         if crawl.pending <= 0:
@@ -317,9 +317,8 @@ class CrawlProgress:
         """Ends, as failed, every locality in flight: their requests were lost track of."""
         outcomes = []
         for crawl in list(self.active.values()):
-            logger.error(
-                "locality %s: lost track of %d requests; ending it as failed", crawl.locality, crawl.pending
-            )
+            logger.error("locality %s: lost track of %d requests; ending it as failed", crawl.locality,
+                         crawl.pending, extra=page_context(crawl.locality))  # fmt: skip
             self.counts.inc_value("newhomie/localities/stalled")
             crawl.errors += 1
             crawl.pending = 0
@@ -339,7 +338,8 @@ class CrawlProgress:
             self.to_retry[crawl.slug] = crawl
         log = logger.warning if status == "failed" else logger.info
         log("locality %s: %s, attempt %d, %d pages, %d listings, %d errors, %.1f s", crawl.locality, status,
-            crawl.attempt, crawl.pages, crawl.listings, crawl.errors, crawl.seconds)  # fmt: skip
+            crawl.attempt, crawl.pages, crawl.listings, crawl.errors, crawl.seconds,
+            extra=page_context(crawl.locality))  # fmt: skip
         for name, count in self.outcome_counts().items():
             self.counts.set_value(f"newhomie/localities/{name}", count)
         outcome = crawl.outcome(self.crawl_key)

@@ -22,6 +22,7 @@ from scrapy.settings import BaseSettings
 
 from newhomie import signals as newhomie_signals
 from newhomie import sql
+from newhomie.context import page_context
 from newhomie.items import Listing, RejectedEntry, SuburbProfile
 from newhomie.preflight import PreflightError
 from newhomie.store.connection import connection, transaction
@@ -126,7 +127,8 @@ class PostgresPipeline:
     def _reject(self, cur: psycopg2.extensions.cursor, write: Write, reason: str) -> None:
         """A row the database refused: kept in rejected_item with the reason, and logged."""
         self.stats.inc_value("newhomie/db/rows_rejected")
-        logger.warning("database refused a row (%s): %s; kept in rejected_item", write.describe(), reason)
+        logger.warning("database refused a row of %s: %s; kept in rejected_item", write.statement, reason,
+                       extra=page_context(write.locality, url=write.url))  # fmt: skip
         cur.execute(sql.query("insert_rejected_item"), rejected_row(write, reason, self.run_id))
 
     async def close_spider(self) -> None:

@@ -34,9 +34,6 @@ class Write:
     url: str | None = None
     key: tuple[Any, ...] = ()
 
-    def describe(self) -> str:
-        return f"locality={self.locality or '-'} url={self.url or '-'}"
-
 
 @dataclass
 class BatchStats:

@@ -1,19 +1,22 @@
 """Every log line about a page names its locality, stage and URL; JSON lines for log shippers on demand.
 
-Our own lines say `locality=... stage=... url=...` themselves (newhomie.middlewares.request_context).
-Scrapy's and scrapy-playwright's do not ("Retrying <GET url> (failed 1 times): ...", "Gave up retrying
-...", "Error downloading ...", "Spider error processing ...", "Crawled (200) ...", "Closing page due to
-failed request: ..."), but each record carries what it is about: Scrapy puts the request or response in
-the record's args, scrapy-playwright the request's URL in `extra`. So:
+Our own lines give their context as data: `extra=newhomie.context.log_context(request)` (or
+`page_context(locality, stage, url)`) sets `record.locality`, `record.stage` and `record.url`.
+Scrapy's and scrapy-playwright's lines do not ("Retrying <GET url> (failed 1 times): ...", "Gave up
+retrying ...", "Error downloading ...", "Spider error processing ...", "Crawled (200) ...", "Closing
+page due to failed request: ..."), but each record carries what it is about: Scrapy puts the request
+or response in the record's args, scrapy-playwright the request's URL in `extra`. So:
 
-- `PageContextFilter`, on the root log handler, finds the request and sets `record.locality`,
-  `record.stage` and `record.url` from its meta (the spider puts "locality" and "stage" in every
-  request's meta); a record that only has a URL is looked up in `RecentPages`, the pages last sent to
-  the downloader. It runs only for records that the handler will print, and does a few dict look-ups
-  for those that are not about a page.
-- `ContextTextFormatter` (the default) prints Scrapy's usual line with ` [locality=... stage=...
-  url=...]` after a message that does not name its locality itself; `JsonLogFormatter`
-  (NEWHOMIE_JSON_LOGS) prints one JSON object per line, with those as keys.
+- `PageContextFilter`, on the root log handler, keeps the context a record was given, and otherwise
+  finds the request and sets `record.locality`, `record.stage` and `record.url` from its meta (the
+  spider puts "locality" and "stage" in every request's meta); a record that only has a URL (in its
+  `extra`, or in its text) is looked up in `RecentPages`, the pages last sent to the downloader. It
+  runs only for records that the handler will print, and does a few dict look-ups for those that are
+  not about a page.
+- `ContextTextFormatter` (the default) prints Scrapy's usual line followed by ` [locality=...
+  stage=... url=...]`, leaving out what the message says itself (a line that starts "locality
+  Dandenong VIC 3175: ..." does not name it twice); `JsonLogFormatter` (NEWHOMIE_JSON_LOGS) prints one
+  JSON object per line, with those as keys.
 - Both mask the password of any `postgres(ql)://user:password@` in what they print: our code redacts
   database URLs before logging them (newhomie.store.redact); this is the last guard.
 
@@ -50,12 +53,10 @@ from scrapy.settings import BaseSettings
 from scrapy.utils.log import TopLevelFormatter, get_scrapy_root_handler
 from twisted.python.failure import Failure
 
+from newhomie.context import LOCALITY, STAGE
+
 # The password of a PostgreSQL URL (greedy to the last "@": a password may hold one).
 _DATABASE_PASSWORD = re.compile(r"(postgres(?:ql)?(?:\+\w+)?://[^\s:/@'\"]*:)[^\s'\"]*@", re.IGNORECASE)
-# Our own lines: `locality=Dandenong VIC 3175 stage=sale_search url=https://...` (stage and url optional).
-_LOCALITY_VALUE = re.compile(r"-(?=[\s:,;)\]]|$)|[^=]+? [A-Z]{2,3} \d{4}(?=[\s:,;)\]]|$)")
-_WORD = re.compile(r"\w+")
-_NON_SPACE = re.compile(r"\S+")
 _URL_IN_TEXT = re.compile(r"https?://[^\s<>()\"']+")
 _MAX_TRACEBACK_FRAMES = 30
 # Playwright objects whose `url` is a plain attribute read (the page's, or one of its requests').
@@ -75,18 +76,21 @@ class PageContext(NamedTuple):
     url: str
 
 
-def page_context(request: Request) -> PageContext:
+def context_of_request(request: Request) -> PageContext:
     meta = request.meta
-    return PageContext(meta.get("locality"), meta.get("stage"), request.url)
+    return PageContext(meta.get(LOCALITY), meta.get(STAGE), request.url)
 
 
-def context_suffix(record: logging.LogRecord) -> str:
-    """` [locality=... stage=... url=...]` for a record about a page of a known locality or stage, else ""."""
+def context_suffix(record: logging.LogRecord, message: str = "") -> str:
+    """` [locality=... stage=... url=...]` for a record about a page of a known locality or stage, less
+    what `message` says itself; "" when it says it all, or the record is about no page."""
     locality = getattr(record, "locality", None)
     stage = getattr(record, "stage", None)
     if locality is None and stage is None:
         return ""
-    return f" [locality={locality or '-'} stage={stage or '-'} url={getattr(record, 'url', None) or '-'}]"
+    fields = {"locality": locality, "stage": stage, "url": getattr(record, "url", None)}
+    said = [f"{name}={value}" for name, value in fields.items() if value and value not in message]
+    return f" [{' '.join(said)}]" if said else ""
 
 
 class RecentPages:
@@ -104,7 +108,7 @@ class RecentPages:
         self._pages: OrderedDict[str, PageContext] = OrderedDict()
 
     def remember(self, request: Request) -> None:
-        context = page_context(request)
+        context = context_of_request(request)
         if context.locality is None and context.stage is None:
             return
         self._pages[context.url] = context
@@ -140,8 +144,9 @@ class PageContextFilter(logging.Filter):
         self.pages = pages
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if "locality" in record.__dict__:  # done already (another handler), or given by the caller
-            return True
+        given = record.__dict__
+        if given.get("locality") is not None or given.get("stage") is not None:
+            return True  # done already (another handler), or given by the caller
         try:
             context = self.context_of(record)
         except Exception:
@@ -157,17 +162,16 @@ class PageContextFilter(logging.Filter):
     def context_of(self, record: logging.LogRecord) -> PageContext | None:
         request = self._request_in(record)
         if request is not None:
-            return page_context(request)
+            return context_of_request(request)
         extra = record.__dict__
-        url = extra.get("scrapy_request_url")  # scrapy-playwright's records
+        # Our records that know only the page's URL, and scrapy-playwright's.
+        url = extra.get("url") or extra.get("scrapy_request_url")
         if isinstance(url, str):
             return self.pages.get(url) or PageContext(None, None, url)
         try:
             message = record.getMessage()
         except (TypeError, ValueError):
             return None  # a malformed call: the handler reports it (Handler.handleError) when it formats
-        if "locality=" in message:
-            return _context_in_text(message)
         if "://" in message:
             for match in _URL_IN_TEXT.finditer(message):
                 context = self.pages.get(match.group().rstrip(".,:;"))
@@ -186,7 +190,7 @@ class PageContextFilter(logging.Filter):
         while current is not None and frames < _MAX_TRACEBACK_FRAMES:
             for value in current.tb_frame.f_locals.values():
                 if isinstance(value, Request):
-                    return page_context(value)
+                    return context_of_request(value)
                 if isinstance(value, _PLAYWRIGHT_WITH_URL) and (context := self.pages.get(value.url)):
                     return context
             current = current.tb_next
@@ -211,26 +215,6 @@ class PageContextFilter(logging.Filter):
         return None
 
 
-def _context_in_text(message: str) -> PageContext | None:
-    """Our own lines name their context in the text; read back, it becomes JSON keys. (Found with
-    str.find and anchored matches: a regex search over the whole line costs several times more.)"""
-    start = message.find("locality=")
-    if start < 0:
-        return None
-    locality = _LOCALITY_VALUE.match(message, start + len("locality="))
-    stage_at = message.find("stage=", start)
-    stage = _WORD.match(message, stage_at + len("stage=")) if stage_at >= 0 else None
-    url_at = message.find("url=", start)
-    url = _NON_SPACE.match(message, url_at + len("url=")) if url_at >= 0 else None
-    if locality is None and stage is None:
-        return None
-    return PageContext(
-        locality.group() if locality else None,
-        stage.group() if stage else None,
-        url.group().rstrip(":,;)]") if url else "",
-    )
-
-
 class ContextTextFormatter(logging.Formatter):
     """Scrapy's own line (its LOG_FORMAT, colours and all), with the page's context and secrets masked.
 
@@ -243,10 +227,10 @@ class ContextTextFormatter(logging.Formatter):
         self.inner = inner
 
     def format(self, record: logging.LogRecord) -> str:
-        suffix = context_suffix(record)
-        if suffix:
+        if getattr(record, "locality", None) is not None or getattr(record, "stage", None) is not None:
             message = record.getMessage()
-            if "locality=" not in message:
+            suffix = context_suffix(record, message)
+            if suffix:
                 msg, args = record.msg, record.args
                 record.msg, record.args = message + suffix, None
                 try:
