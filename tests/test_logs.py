@@ -234,6 +234,10 @@ def test_our_own_lines_give_their_context_as_data_and_it_is_printed_once() -> No
     assert Printed().handle(named).endswith(f"({SALE_URL}) [stage=sale_search]\n")
     ended = record("locality %s: done, attempt 1", LOCALITY, **page_context(LOCALITY))
     assert Printed().handle(ended).endswith(f"locality {LOCALITY}: done, attempt 1\n")
+    # The stage is always said: "profile" in a URL is not the stage.
+    profile = "https://www.domain.com.au/suburb-profile/dandenong-vic-3175"
+    closing = record("closing %s", profile, **page_context(LOCALITY, "profile", profile))
+    assert Printed().handle(closing).endswith(f"closing {profile} [locality={LOCALITY} stage=profile]\n")
     # A request in the args as well as the context given: the given context wins, said once.
     both = record("blocked page (status 403) %s", page_request(), **page_context(LOCALITY, "profile"))
     printed = Printed().handle(both)

@@ -88,8 +88,13 @@ def context_suffix(record: logging.LogRecord, message: str = "") -> str:
     stage = getattr(record, "stage", None)
     if locality is None and stage is None:
         return ""
-    fields = {"locality": locality, "stage": stage, "url": getattr(record, "url", None)}
-    said = [f"{name}={value}" for name, value in fields.items() if value and value not in message]
+    # A stage ("profile", "sale_search") is a word of ours, not the message's: always said when known.
+    url = getattr(record, "url", None)
+    said = [
+        *([f"locality={locality}"] if locality and locality not in message else []),
+        *([f"stage={stage}"] if stage else []),
+        *([f"url={url}"] if url and url not in message else []),
+    ]
     return f" [{' '.join(said)}]" if said else ""
 
 
