@@ -1,6 +1,6 @@
 """How fast `newhomie.site` reads real pages.
 
-Parses the real captured pages (from ../shared/domain-samples when present, else tests/fixtures),
+Parses the real captured pages (tests/fixtures/full),
 each wrapped in an HTML page shaped like the site's (head, styles, rendered cards, scripts, then the
 `__NEXT_DATA__` script), over and over for a few seconds per page kind, and prints pages per second:
 
@@ -25,8 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from newhomie.site import extract_next_data, parse_search_page, parse_suburb_profile  # noqa: E402
 
-SAMPLES = ROOT.parent / "shared" / "domain-samples"
-FIXTURES = ROOT / "tests" / "fixtures"
+SAMPLES = ROOT / "tests" / "fixtures" / "full"
 
 PAGES: list[tuple[str, str, str, Callable[[str, str], Any]]] = [
     (
@@ -96,7 +95,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=2.0, help="time spent on each page kind")
     args = parser.parse_args()
-    folder = SAMPLES if SAMPLES.is_dir() else FIXTURES
+    folder = SAMPLES
     print(f"samples: {folder}")
     total_calls = 0
     total_time = 0.0

@@ -2,7 +2,7 @@
 
     python benchmarks/bench_prices.py [calls]
 
-The texts are those of tests/test_prices.py (every text quoted in docs/site.md and the hand-written
+The texts are those of tests/site/test_prices.py (every text quoted in docs/site.md and the hand-written
 cases) plus every price on the saved sample pages, each read as the pipeline reads it: parse with the
 parser of its listing type and, when that gives no price, ask whether it is a no-price phrase. The
 list is repeated until `calls` texts (default 200,000) have been read.

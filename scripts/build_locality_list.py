@@ -37,7 +37,7 @@ sys.path.insert(0, str(REPO))  # run as a script from anywhere: the package is n
 
 from newhomie.localities import Locality, LocalityError  # noqa: E402
 
-DEFAULT_INPUT = Path("/work/shared/localities/au-localities-2021-04.csv")
+DEFAULT_INPUT = REPO / "data" / "localities" / "au-localities-2021-04.csv"
 DEFAULT_OUTPUT = REPO / "newhomie" / "localities" / "localities.csv"
 INPUT_COLUMNS = ("Suburb", "State", "Zip")
 OUTPUT_COLUMNS = ("name", "state", "postcode", "slug")

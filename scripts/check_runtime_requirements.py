@@ -11,7 +11,7 @@ What it checks, with a real `pip install` (the image's own steps, minus Docker):
      the spider, and still no test or development tool.
 It prints how long each step took. It needs the package index (the network), and takes about half a
 minute; the test suite does the same checks offline with a virtualenv linked from .venv
-(tests/test_docker.py), and this script is the proof that a fresh resolution agrees.
+(tests/deploy/test_docker.py), and this script is the proof that a fresh resolution agrees.
 Exit status 0 when every check passed, 1 otherwise.
 """
 
@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-#: What building the package needs (as in tests/test_packaging.py's copy_project).
+#: What building the package needs (as in tests/deploy/test_packaging.py's copy_project).
 PROJECT_FILES = ("pyproject.toml", "setup.py", "scrapy.cfg", "README.md")
 #: Distributions that only tests, checks or a local Scrapyd need: none may be in the runtime virtualenv.
 DEVELOPMENT_TOOLS = {

@@ -67,7 +67,7 @@ else
     echo "$system_chromium" > "$stamp"
 fi
 
-# The Pushgateway tests/test_metrics.py pushes to (it starts its own on a free port): Debian's
+# The Pushgateway tests/watch/test_metrics.py pushes to (it starts its own on a free port): Debian's
 # package, installed when missing and root. Where systemd runs, the package also starts a service
 # on :9091 that keeps pushed metrics across restarts; the tests do not need it, so it is disabled.
 if ! command -v prometheus-pushgateway >/dev/null; then
@@ -80,6 +80,6 @@ if ! command -v prometheus-pushgateway >/dev/null; then
                 || say "could not disable the prometheus-pushgateway service"
         fi
     else
-        say "no prometheus-pushgateway: tests/test_metrics.py needs it (apt-get install prometheus-pushgateway)"
+        say "no prometheus-pushgateway: tests/watch/test_metrics.py needs it (apt-get install prometheus-pushgateway)"
     fi
 fi

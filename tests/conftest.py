@@ -21,8 +21,6 @@ from newhomie.store.target import with_database
 pytest_plugins = ["newhomie.testing.fixtures"]
 
 TEMPLATE_DB = "newhomie_test_template"
-FIXTURES = Path(__file__).parent / "fixtures"
-SHARED_SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "domain-samples"
 
 
 @pytest.fixture(scope="session")

@@ -18,8 +18,7 @@ from newhomie.localities import time_zone
 from newhomie.store.connection import connection
 from newhomie.store.target import DATABASE_URL_ENV
 from newhomie.testing.fakesite import FakeSite, Kind, RunningSite, ServedRequest
-
-REPO = Path(__file__).resolve().parents[1]
+from tests.paths import REPO
 
 # Politeness is for the real site; the local one is ours and on loopback.
 FAST_SETTINGS = {

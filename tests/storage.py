@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,9 +21,10 @@ from newhomie.store.pipeline import PostgresPipeline
 from newhomie.store.rows import STATEMENT_ORDER, listing_row, write_rows
 from newhomie.store.target import DatabaseTarget
 from newhomie.store.writer import BatchWriter, Write
+from tests.paths import FIXTURES
 
 MELBOURNE = ZoneInfo("Australia/Melbourne")
-FIXTURES = Path(__file__).parent / "fixtures"
+
 PROFILE_URL = "https://www.domain.com.au/suburb-profile/dandenong-vic-3175"
 DANDENONG = "dandenong-vic-3175"
 

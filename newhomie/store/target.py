@@ -81,9 +81,9 @@ def scrapy_cloud_setting(name: str) -> str | None:
 
     Read from SHUB_SETTINGS in the environment, as NEWHOMIE_DATABASE_URL is, not from Scrapy's settings:
     this module has none (the `python -m newhomie` commands run without Scrapy), and no setting of ours
-    carries the URL. sh_scrapy copies every UI setting into Scrapy's settings too, but Scrapy's "Overridden
-    settings" line prints only settings Scrapy defines, so this one is never printed (tests/test_docker.py
-    reads a whole job's output for its password).
+    carries the URL. sh_scrapy copies every UI setting into Scrapy's settings too, but Scrapy's
+    "Overridden settings" line prints only settings Scrapy defines, so this one is never printed
+    (tests/deploy/test_docker.py reads a whole job's output for its password).
     """
     text = os.environ.get(SCRAPY_CLOUD_SETTINGS_ENV, "")
     if not text.strip():

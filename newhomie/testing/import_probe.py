@@ -6,7 +6,7 @@ requirements, or the image's), from a directory without a checkout in it:
     python -m newhomie.testing.import_probe [--skip MODULE ...] [--absent NAME ...]
 
 It prints {"package": where newhomie was imported from, "modules": how many, "failed": {module:
-error}, "absent": the NAMEs that cannot be imported there}. tests/test_docker.py and
+error}, "absent": the NAMEs that cannot be imported there}. tests/deploy/test_docker.py and
 scripts/check_runtime_requirements.py both read it. Exit status 0 even when modules fail: the
 report says which.
 """

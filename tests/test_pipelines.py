@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import pytest
 from scrapy.utils.test import get_crawler
@@ -11,8 +10,7 @@ from scrapy.utils.test import get_crawler
 from newhomie.items import Listing
 from newhomie.pipelines import PriceNormalisationPipeline
 from newhomie.site import parse_search_page
-
-FIXTURES = Path(__file__).parent / "fixtures"
+from tests.paths import FIXTURES
 
 
 @pytest.fixture

@@ -21,9 +21,7 @@ from newhomie.site.prices import (
     parse_rent_price,
     parse_sale_price,
 )
-
-FIXTURES = Path(__file__).parent / "fixtures"
-SHARED_SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "domain-samples"
+from tests.paths import FIXTURES, FULL_SAMPLES
 
 Expected = tuple[int | None, int | None] | None
 
@@ -671,13 +669,12 @@ def test_sample_suburb_profile_card_prices() -> None:
     assert parse_sale_price("From $1,300,000") == Price(1_300_000, None)
 
 
-@pytest.mark.skipif(not SHARED_SAMPLES.is_dir(), reason="shared domain-samples not present")
-def test_shared_domain_samples_prices() -> None:
+def test_the_real_pages_prices() -> None:
     for kind, parse, low, high in (
         ("sale", parse_sale_price, SALE_MIN, SALE_MAX),
         ("rent", parse_rent_price, RENT_MIN, RENT_MAX),
     ):
-        for _, text, _ in _entries(SHARED_SAMPLES / f"{kind}.dandenong-vic-3175.page1.2025-02.json"):
+        for _, text, _ in _entries(FULL_SAMPLES / f"{kind}.dandenong-vic-3175.page1.2025-02.json"):
             price = parse(text)
             if price is None:
                 assert is_no_price_phrase(text), text

@@ -26,8 +26,8 @@ from packaging.utils import canonicalize_name
 from newhomie import sql
 from newhomie.localities import catalog
 from tests.imports import third_party_imports
+from tests.paths import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
 #: What building the package needs; the rest of the checkout (tests, .venv, .git) stays out.
 PROJECT_FILES = ("pyproject.toml", "setup.py", "scrapy.cfg", "README.md")

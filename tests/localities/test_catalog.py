@@ -25,8 +25,8 @@ from newhomie.localities.selection import (
     shard_of,
 )
 from newhomie.store.localities import add_localities
+from tests.paths import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 DANDENONG = Locality("Dandenong", "VIC", "3175")
 RICHMOND = Locality("Richmond", "VIC", "3121")
 BROKEN_HILL = Locality("Broken Hill", "NSW", "2880")

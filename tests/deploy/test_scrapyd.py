@@ -34,7 +34,7 @@ from newhomie.store.target import DATABASE_URL_ENV
 from newhomie.testing.fakesite import KINDS, FakeSite, RunningSite
 from newhomie.testing.fixtures import FakeSiteFactory
 from tests.crawling import FAST_SETTINGS, assert_database_holds_ground_truth, fetch_all, truth_ids
-from tests.test_packaging import VENV_BIN, copy_project
+from tests.deploy.test_packaging import VENV_BIN, copy_project
 
 SHARDS = 3
 USERNAME = "crawler"

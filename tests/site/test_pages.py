@@ -1,15 +1,14 @@
 """Tests of `newhomie.site` against the real captured pages and shapes the site also produces.
 
-The real pages are the trimmed fixtures in `tests/fixtures/` and, when the folder is there, the
-untrimmed captures in `../shared/domain-samples/` (or `$NEWHOMIE_DOMAIN_SAMPLES`). Other shapes
-(a 404, a block page, a malformed entry, a sold page) are built by editing copies of the fixtures.
+The real pages are the trimmed fixtures in `tests/fixtures/` and the whole captures in
+`tests/fixtures/full/`. Other shapes (a 404, a block page, a malformed entry, a sold page) are built by
+editing copies of the fixtures.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-import os
 import pickle
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
@@ -33,11 +32,9 @@ from newhomie.site import (
     parse_search_page,
     parse_suburb_profile,
 )
+from tests.paths import FIXTURES
+from tests.paths import FULL_SAMPLES as SAMPLES
 
-FIXTURES = Path(__file__).parent / "fixtures"
-SAMPLES = Path(
-    os.environ.get("NEWHOMIE_DOMAIN_SAMPLES", Path(__file__).parents[2] / "shared" / "domain-samples")
-)
 SALE = "sale.dandenong-vic-3175.page1.2025-02.json"
 RENT = "rent.dandenong-vic-3175.page1.2025-02.json"
 PROFILE = "suburb-profile.dandenong-vic-3175.2025-02.json"
@@ -47,9 +44,7 @@ SOLD_URL = "https://www.domain.com.au/sold-listings/dandenong-vic-3175/?ssubs=0&
 PROFILE_URL = "https://www.domain.com.au/suburb-profile/dandenong-vic-3175"
 MELBOURNE = ZoneInfo("Australia/Melbourne")
 
-SOURCES = [pytest.param(FIXTURES, id="fixture")]
-if SAMPLES.is_dir():
-    SOURCES.append(pytest.param(SAMPLES, id="sample"))
+SOURCES = [pytest.param(FIXTURES, id="fixture"), pytest.param(SAMPLES, id="sample")]
 
 
 @cache

@@ -39,10 +39,10 @@ from newhomie.store.target import DATABASE_URL_ENV
 from newhomie.testing.fakesite import RunningSite
 from newhomie.testing.fixtures import FakeSiteFactory
 from tests.crawling import FAST_SETTINGS, assert_database_holds_ground_truth, fetch_all, truth_ids
+from tests.deploy.test_packaging import copy_project, distribution_closure
 from tests.imports import third_party_imports
-from tests.test_packaging import copy_project, distribution_closure
+from tests.paths import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 #: What the crawler needs at run time; what the image installs (those and Scrapy Cloud's entry points);
 #: what `make setup` installs into .venv (those and the tools for tests and checks).
 RUNTIME_REQUIREMENTS = REPO / "requirements.txt"

@@ -16,7 +16,6 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,8 +29,8 @@ from newhomie import signals as newhomie_signals
 from newhomie.browser.chromium import resolve_chromium
 from newhomie.watch.metrics import PrometheusExporter
 from newhomie.watch.metrics.families import Families
+from tests.paths import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 DASHBOARD = REPO / "deploy" / "grafana" / "newhomie-dashboard.json"
 ALERTS = REPO / "deploy" / "prometheus" / "alerts.yml"
 SCRAPE_CONFIG = REPO / "deploy" / "prometheus" / "prometheus.example.yml"

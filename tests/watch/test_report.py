@@ -31,8 +31,8 @@ from newhomie.watch.report.figures import priceless_texts, resolve_figures
 from newhomie.watch.report.page import health_reasons, render_report
 from newhomie.watch.report.svg import EMPTY_CELL, bar_chart_svg, heatmap_svg, histogram, shade
 from newhomie.watch.report.text import format_duration
+from tests.paths import REPO as ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 RUN_START = datetime(2025, 3, 1, 0, 0, tzinfo=UTC)
 RUN_SECONDS = 6000  # 100 minutes
 BUCKETS = 20

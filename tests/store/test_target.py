@@ -2,8 +2,8 @@
 
 Scrapy Cloud gives a job no environment variables of ours, only the settings set in its UI, as the JSON
 of SHUB_SETTINGS that its entry point (sh_scrapy, of scrapinghub-entrypoint-scrapy) merges into Scrapy's
-settings. These tests hold our reading of it to sh_scrapy's own code, which .venv has; tests/test_docker.py
-runs a whole Scrapy Cloud job with it.
+settings. These tests hold our reading of it to sh_scrapy's own code, which .venv has;
+tests/deploy/test_docker.py runs a whole Scrapy Cloud job with it.
 """
 
 from __future__ import annotations

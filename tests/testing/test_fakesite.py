@@ -32,10 +32,10 @@ from newhomie.testing.fakesite import (
     made_up_locality_name,
 )
 from newhomie.testing.fixtures import FakeSiteFactory
+from tests.paths import FIXTURES, FULL_SAMPLES, REPO
 
-REPO = Path(__file__).resolve().parents[1]
-SAMPLE_DIRS = [REPO / "tests" / "fixtures", REPO.parent / "shared" / "domain-samples"]
-SAMPLE_SOURCES = [d for d in SAMPLE_DIRS if (d / "sale.dandenong-vic-3175.page1.2025-02.json").exists()]
+#: The trimmed fixtures and the real pages, whole.
+SAMPLE_SOURCES = [FIXTURES, FULL_SAMPLES]
 
 # ---------------------------------------------------------------------------------------------
 # Shapes: key path -> JSON types

@@ -27,8 +27,8 @@ from playwright.async_api import Request as PlaywrightRequest
 from newhomie.browser.handler import LISTENER_ERRORS_AFTER_CLOSE_STAT
 from newhomie.browser.rendering import should_abort_request
 from newhomie.testing.fakesite import RunningSite
+from tests.browser.test_healing import browser_pids, localities_of, only_run, wait_until
 from tests.crawling import assert_database_holds_ground_truth, fetch_all, run_crawl, start_crawl
-from tests.test_healing import browser_pids, localities_of, only_run, wait_until
 
 pytestmark = pytest.mark.e2e
 
