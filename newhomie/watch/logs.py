@@ -157,7 +157,9 @@ class PageContextFilter(logging.Filter):
         except Exception:
             # An exception out of a filter would break the logging call of whoever logged. Reported
             # the way logging reports its own failures (Handler.handleError): on stderr, with the record.
-            sys.stderr.write(f"--- newhomie.logs: no page context for {record.name} record {record.msg!r}\n")
+            sys.stderr.write(
+                f"--- newhomie.watch.logs: no page context for {record.name} record {record.msg!r}\n"
+            )
             traceback.print_exc(file=sys.stderr)
             return True
         if context is not None:

@@ -1,4 +1,4 @@
--- What `python -m newhomie report` reads about one crawl run (newhomie/report.py). Read-only; run in
+-- What `python -m newhomie report` reads about one crawl run (newhomie/watch/report/data.py). Read-only; run in
 -- one REPEATABLE READ snapshot so that the figures of a page agree with each other while a crawl writes.
 -- "This run's localities" are the locality_crawl rows whose run_id is the run: the run that last
 -- crawled them (a locality a later resumed run crawled again belongs to that later run).
