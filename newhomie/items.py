@@ -89,12 +89,22 @@ def _geojson(value: Any) -> Any:
     return value
 
 
-Text = Annotated[str | None, BeforeValidator(_blank_to_none)]
-NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+#: The longest text a page may give a field: the longest real ones (an agency's name, a price the
+#: agent wrote as a sentence) are under 200 characters; a longer one is a broken page, kept aside.
+TEXT_MAX = 2_000
+URL_MAX = 2_048
+#: Ids are PostgreSQL bigints.
+ID_MAX = 2**63 - 1
+
+Text = Annotated[
+    Annotated[str, StringConstraints(max_length=TEXT_MAX)] | None, BeforeValidator(_blank_to_none)
+]
+NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TEXT_MAX)]
+Id = Annotated[int, BeforeValidator(_reject_bool), Field(gt=0, le=ID_MAX)]
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
 State = Annotated[str, AfterValidator(_known_state)]
 Postcode = Annotated[str, StringConstraints(pattern=r"^\d{4}$")]
-Url = Annotated[str, AfterValidator(_absolute_url)]
+Url = Annotated[str, StringConstraints(max_length=URL_MAX), AfterValidator(_absolute_url)]
 Count = Annotated[int, BeforeValidator(_reject_bool), Field(ge=0, le=50)]
 Price = Annotated[int, BeforeValidator(_reject_bool), Field(ge=0, le=PRICE_MAX)]
 _Lat = Annotated[float, Field(ge=-45, le=-9, allow_inf_nan=False)]
@@ -118,7 +128,7 @@ class BaseItem(BaseModel):
 class Listing(BaseItem):
     """One listing of a search page, keyed by the site's id (never by its address)."""
 
-    listing_id: PositiveInt
+    listing_id: Id
     listing_type: ListingType
     url: Url
     locality_slug: Slug
@@ -144,8 +154,8 @@ class Listing(BaseItem):
     tag: Text
     tag_class: Text = None
     agency: Text
-    agency_id: PositiveInt | None
-    agent_names: list[str] = Field(default_factory=list)
+    agency_id: Id | None
+    agent_names: list[NonEmpty] = Field(default_factory=list)
     promo_type: Text
     sold_on: date | None = None
     sold_method: Annotated[str, StringConstraints(pattern=r"^[a-z]+(?:_[a-z]+)*$")] | None = None
@@ -155,12 +165,12 @@ class Listing(BaseItem):
 class Project(BaseItem):
     """A new development; its units are listed as ordinary listings."""
 
-    project_id: PositiveInt
+    project_id: Id
     locality_slug: Slug
     name: Text
     display_address: Text
     url: Url | None
-    child_listing_ids: list[PositiveInt]
+    child_listing_ids: list[Id]
 
 
 class School(BaseItem):

@@ -23,6 +23,21 @@ pytest_plugins = ["newhomie.testing.fixtures"]
 TEMPLATE_DB = "newhomie_test_template"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def newhomie_home() -> Iterator[Path]:
+    """NEWHOMIE_HOME of the whole session in a folder of its own: no test keeps anything (an embedded
+    database, rows waiting for one) in the checkout's `.newhomie/`."""
+    home = Path(tempfile.mkdtemp(prefix="newhomie-test-home-"))
+    before = os.environ.get("NEWHOMIE_HOME")
+    os.environ["NEWHOMIE_HOME"] = str(home)
+    yield home
+    if before is None:
+        os.environ.pop("NEWHOMIE_HOME", None)
+    else:
+        os.environ["NEWHOMIE_HOME"] = before
+    shutil.rmtree(home, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def pg_server_url() -> Iterator[str]:
     """A PostgreSQL server: NEWHOMIE_TEST_DATABASE_URL, or an embedded one for this session."""

@@ -121,7 +121,7 @@ def write_direct(database_url: str, writes: Sequence[Write]) -> list[tuple[Write
     writer = BatchWriter(
         database_url,
         write_rows,
-        lambda cur, write, reason: refused.append((write, reason)),
+        lambda cur, write, reason, run_id: refused.append((write, reason)),
         flush_seconds=0.05,
         statement_order=STATEMENT_ORDER,
     )

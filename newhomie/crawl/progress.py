@@ -27,7 +27,7 @@ from typing import Any, Protocol
 
 from newhomie.context import page_context
 from newhomie.crawl.bands import PriceBand, SearchTally, plan_band
-from newhomie.items import CrawlError, LocalityOutcome, LocalityVisit, RejectedEntry, SuburbProfile
+from newhomie.items import TEXT_MAX, CrawlError, LocalityOutcome, LocalityVisit, RejectedEntry, SuburbProfile
 from newhomie.localities import Locality
 from newhomie.site import PageError, PageNotFound, SearchPage
 from newhomie.site.urls import SHOWN_AT_MOST
@@ -153,7 +153,7 @@ class LocalityCrawl:
                     locality=str(self.locality),
                     url=page.url,
                     raw=entry.raw,
-                    reason=f"{entry.field}: {entry.message}",
+                    reason=f"{entry.field}: {entry.message}"[:TEXT_MAX],
                 )
             )
         for listing in page.listings:
@@ -233,7 +233,7 @@ class LocalityCrawl:
         logger.error("%s: %s", type(exc).__name__, exc, extra=page_context(self.locality, stage, url))
         return CrawlError(
             locality=str(self.locality), url=url, stage=stage, error_type=type(exc).__name__,
-            message=str(exc) or repr(exc), occurred_at=datetime.now(UTC),
+            message=(str(exc) or repr(exc))[:TEXT_MAX], occurred_at=datetime.now(UTC),
         )  # fmt: skip
 
     # --- Its outcome -----------------------------------------------------------------------------

@@ -66,10 +66,16 @@ def validation_problem(exc: ValidationError) -> tuple[str, str]:
     parts = []
     for detail in details:
         where = ".".join(str(part) for part in detail["loc"]) or "entry"
-        parts.append(f"{where}: {detail['msg']} (got {_short(detail.get('input'))})")
+        parts.append(f"{where}: {detail['msg']} (got {short(detail.get('input'))})")
     return name, "; ".join(parts)
 
 
-def _short(value: Any, limit: int = 80) -> str:
-    text = repr(value)
+def short(value: Any, limit: int = 80) -> str:
+    """A value's repr, cut: what an error message quotes of what the site sent (it may be megabytes)."""
+    if isinstance(value, str | bytes) and len(value) > limit:
+        return f"{value[:limit]!r}... ({len(value):,} long)"
+    try:
+        text = repr(value)
+    except RecursionError:
+        return f"<a {type(value).__name__} nested too deep to show>"
     return text if len(text) <= limit else text[: limit - 3] + "..."

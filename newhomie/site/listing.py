@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from newhomie.items import Listing, ListingType, Project
 from newhomie.localities import STATES, time_zone
+from newhomie.site.errors import short
 
 _LAND_UNITS: Final = {
     "m²": 1.0,
@@ -87,7 +88,8 @@ class EntryContext:
 def as_id(value: Any) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool) and value > 0:
         return value
-    if isinstance(value, str) and value.strip().isdigit() and int(value) > 0:
+    # A bigint has at most 19 digits: longer digits are no id (and too long for int() to read).
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 19 and int(value) > 0:
         return int(value)
     return None
 
@@ -150,12 +152,12 @@ def _object(parent: dict[str, Any], key: str, *, required: bool = False) -> dict
 def _state_postcode(address: dict[str, Any]) -> tuple[str, str]:
     state = address.get("state")
     if not isinstance(state, str) or state.strip().upper() not in STATES:
-        raise EntryProblem("state", f"unknown state {state!r}; known states: {', '.join(STATES)}")
+        raise EntryProblem("state", f"unknown state {short(state)}; known states: {', '.join(STATES)}")
     postcode = address.get("postcode")
     if isinstance(postcode, int) and not isinstance(postcode, bool):
         postcode = f"{postcode:04d}"
     if not isinstance(postcode, str) or not re.fullmatch(r"\d{4}", postcode.strip()):
-        raise EntryProblem("postcode", f"postcode {postcode!r} is not 4 digits")
+        raise EntryProblem("postcode", f"postcode {short(postcode)} is not 4 digits")
     return state.strip().upper(), postcode.strip()
 
 
@@ -204,15 +206,15 @@ def _land_m2(size: Any, unit: Any) -> float | None:
     if size is None or size == "" or size == 0:
         return None
     if isinstance(size, bool):
-        raise EntryProblem("land_area_m2", f"land size {size!r} is not a number")
+        raise EntryProblem("land_area_m2", f"land size {short(size)} is not a number")
     try:
         number = float(size.replace(",", "")) if isinstance(size, str) else float(size)
     except (TypeError, ValueError):
-        raise EntryProblem("land_area_m2", f"land size {size!r} is not a number") from None
+        raise EntryProblem("land_area_m2", f"land size {short(size)} is not a number") from None
     # The site's unit is m² unless it says otherwise.
     key = "m²" if unit is None else str(unit).lower().replace(" ", "").replace(".", "")
     if key not in _LAND_UNITS:
-        raise EntryProblem("land_area_m2", f"unknown land unit {unit!r}")
+        raise EntryProblem("land_area_m2", f"unknown land unit {short(unit)}")
     return round(number * _LAND_UNITS[key], 2) or None
 
 
@@ -221,11 +223,11 @@ def _local_time(value: Any, zone: ZoneInfo, name: str) -> datetime | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str) or ":" not in value:
-        raise EntryProblem(name, f"{value!r} is not a date and time")
+        raise EntryProblem(name, f"{short(value)} is not a date and time")
     try:
         moment = datetime.fromisoformat(value.strip())
     except ValueError:
-        raise EntryProblem(name, f"{value!r} is not an ISO date and time") from None
+        raise EntryProblem(name, f"{short(value)} is not an ISO date and time") from None
     # The back end writes default dates (0001-01-01, 1970-01-01) for "no time".
     if moment.year <= 1970:
         return None

@@ -89,6 +89,8 @@ def _load_json(text: str, url: str | None) -> dict[str, Any]:
         data = json.loads(text)
     except ValueError as exc:
         raise PageShapeError(NEXT_DATA, f"not valid JSON ({exc})", url) from None
+    except RecursionError:
+        raise PageShapeError(NEXT_DATA, "nested deeper than any page of the site (not read)", url) from None
     if not isinstance(data, dict):
         raise PageShapeError(NEXT_DATA, f"expected an object, found {type(data).__name__}", url)
     return data

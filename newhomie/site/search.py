@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from pydantic import ValidationError
 
 from newhomie.items import Listing, ListingType, Project
-from newhomie.site.errors import EntryError, PageShapeError, validation_problem
+from newhomie.site.errors import EntryError, PageShapeError, short, validation_problem
 from newhomie.site.listing import EntryContext, EntryProblem, as_id, read_listing, read_project
 from newhomie.site.next_data import at_path, extract_next_data, query_of, raise_for_route
 from newhomie.site.urls import MAX_PAGES, PAGE_SIZE, SEARCH_PATH_RE, SITE_URL, SLUG, slug_from_url
@@ -35,7 +35,7 @@ def _count_at(props: dict[str, Any], key: str, url: str | None, default: int | N
         return int(value)
     if isinstance(value, int) and value >= 0:
         return value
-    raise PageShapeError(path, f"expected a count, found {value!r}", url)
+    raise PageShapeError(path, f"expected a count, found {short(value)}", url)
 
 
 @dataclass(slots=True)
@@ -106,7 +106,9 @@ def _listing_type(query: dict[str, Any], url: str | None) -> ListingType:
     match = SEARCH_PATH_RE.search(urlsplit(url).path) if url else None
     if match:
         return _LISTING_TYPES[match.group(1)]
-    raise PageShapeError("query.listingType", f"missing or unknown ({word!r}) and the URL names none", url)
+    raise PageShapeError(
+        "query.listingType", f"missing or unknown ({short(word)}) and the URL names none", url
+    )
 
 
 def _search_slug(query: dict[str, Any], url: str | None) -> str:
@@ -116,7 +118,7 @@ def _search_slug(query: dict[str, Any], url: str | None) -> str:
     slug = slug_from_url(url)
     if slug:
         return slug
-    raise PageShapeError("query.location", f"missing or not a locality slug ({location!r})", url)
+    raise PageShapeError("query.location", f"missing or not a locality slug ({short(location)})", url)
 
 
 def _base_url(props: dict[str, Any], url: str | None) -> str:
@@ -140,7 +142,7 @@ def _id_list(props: dict[str, Any], key: str, url: str | None) -> list[int]:
     for value in values:
         listing_id = as_id(value)
         if listing_id is None:
-            raise PageShapeError(f"{SEARCH_PROPS}.{key}", f"{value!r} is not a listing id", url)
+            raise PageShapeError(f"{SEARCH_PROPS}.{key}", f"{short(value)} is not a listing id", url)
         ids.append(listing_id)
     return ids
 
@@ -216,7 +218,7 @@ def _read_entry(
             return read_listing(listing_id, entry, context)
         if kind == "project":
             return read_project(listing_id, entry, context)
-        raise EntryProblem("listingType", f"unknown entry type {kind!r}")
+        raise EntryProblem("listingType", f"unknown entry type {short(kind)}")
     except EntryProblem as problem:
         errors.append(EntryError(listing_id, problem.field, problem.message, raw, section))
     except ValidationError as exc:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Self
 
 import psycopg2
@@ -25,14 +26,32 @@ from newhomie import sql
 from newhomie.context import page_context
 from newhomie.items import Listing, RejectedEntry, SuburbProfile
 from newhomie.preflight import PreflightError
-from newhomie.store.connection import connection, transaction
+from newhomie.store.embedded import newhomie_home
 from newhomie.store.errors import DatabaseUnavailable
-from newhomie.store.migrations import migrate, ready_database
-from newhomie.store.rows import STATEMENT_ORDER, as_json, item_writes, rejected_row, write_rows
+from newhomie.store.migrations import ready_database
+from newhomie.store.rows import STATEMENT_ORDER, item_writes, rejected_row, write_rows
+from newhomie.store.runs import ALIVE_SECONDS, finish_run, start_run
 from newhomie.store.target import DatabaseTarget, database_target
-from newhomie.store.writer import BatchWriter, Write
+from newhomie.store.write import Write
+from newhomie.store.writer import BatchStats, BatchWriter
 
 logger = logging.getLogger(__name__)
+
+#: The writer's counts, stored in the stats as newhomie/db/<name> at close.
+WRITER_STATS = (
+    "batches", "rows_written", "rows_rejected", "rows_unstorable", "rows_unwritten", "rows_spilled",
+    "rows_replayed", "retried_batches", "rolled_back_batches", "reconnects",
+)  # fmt: skip
+
+
+def spill_dir(settings: BaseSettings) -> Path:
+    """Where rows wait for a database that is away: NEWHOMIE_DB_SPILL_DIR, else `unwritten/` in the
+    crawl's JOBDIR (it is the crawl's), else under NEWHOMIE_HOME."""
+    if configured := settings.get("NEWHOMIE_DB_SPILL_DIR"):
+        return Path(configured)
+    if jobdir := settings.get("JOBDIR"):
+        return Path(jobdir) / "unwritten"
+    return newhomie_home() / "unwritten"
 
 
 class PostgresPipeline:
@@ -40,11 +59,18 @@ class PostgresPipeline:
 
     def __init__(self, crawler: Crawler, target: DatabaseTarget) -> None:
         assert crawler.stats is not None
+        settings = crawler.settings
         self.crawler = crawler
         self.stats = crawler.stats
         self.target = target
-        self.batch_size = crawler.settings.getint("NEWHOMIE_DB_BATCH_SIZE", 500)
-        self.flush_seconds = crawler.settings.getfloat("NEWHOMIE_DB_FLUSH_SECONDS", 5.0)
+        self.writer_options: dict[str, Any] = {
+            "batch_size": settings.getint("NEWHOMIE_DB_BATCH_SIZE", 500),
+            "flush_seconds": settings.getfloat("NEWHOMIE_DB_FLUSH_SECONDS", 5.0),
+            "memory_rows": settings.getint("NEWHOMIE_DB_MEMORY_ROWS", 20_000),
+            "close_wait_seconds": settings.getfloat("NEWHOMIE_DB_CLOSE_WAIT_SECONDS", 60.0),
+            "reconnect_max_seconds": settings.getfloat("NEWHOMIE_DB_RECONNECT_MAX_SECONDS", 30.0),
+            "spill_dir": spill_dir(settings),
+        }
         self.run_id: int | None = None
         self.writer: BatchWriter | None = None
 
@@ -69,28 +95,22 @@ class PostgresPipeline:
     def open_spider(self) -> None:
         logger.info("database: %s", self.target.describe())
         spider = self.crawler.spider
-        with connection(self.target.url) as conn:
-            migrate(conn)
-            with transaction(conn) as cur:
-                cur.execute(
-                    sql.query("start_crawl_run"),
-                    {
-                        "spider": getattr(spider, "name", "?"),
-                        "arguments": as_json(dict(getattr(spider, "arguments", {}) or {})),
-                        "crawl_key": getattr(spider, "crawl_key", None),
-                        "shard": getattr(spider, "shard", None),
-                    },
-                )
-                self.run_id = cur.fetchone()[0]
+        ready_database()
+        self.run_id = start_run(
+            self.target.url, getattr(spider, "name", "?"), dict(getattr(spider, "arguments", {}) or {}),
+            getattr(spider, "crawl_key", None), getattr(spider, "shard", None),
+        )  # fmt: skip
         self.stats.set_value("newhomie/run_id", self.run_id)
         self.writer = BatchWriter(
             self.target.url,
             write_rows,
             self._reject,
-            batch_size=self.batch_size,
-            flush_seconds=self.flush_seconds,
             statement_order=STATEMENT_ORDER,
             on_batch=self._batch_written,
+            run_id=self.run_id,
+            alive=("crawl_run_alive", {"run_id": self.run_id}),
+            alive_seconds=ALIVE_SECONDS,
+            **self.writer_options,
         )
 
     def _batch_written(self, rows: int, rejected: int, seconds: float) -> None:
@@ -124,20 +144,23 @@ class PostgresPipeline:
         elif isinstance(item, RejectedEntry):
             self.stats.inc_value(f"newhomie/rejected/{item.kind}")
 
-    def _reject(self, cur: psycopg2.extensions.cursor, write: Write, reason: str) -> None:
-        """A row the database refused: kept in rejected_item with the reason, and logged."""
-        self.stats.inc_value("newhomie/db/rows_rejected")
+    def _reject(self, cur: psycopg2.extensions.cursor, write: Write, reason: str, run_id: int | None) -> None:
+        """From the writer thread: a row the database refused, kept in rejected_item with the reason
+        (under the run it came from: a spilled row of an earlier run keeps its run), and logged."""
         logger.warning("database refused a row of %s: %s; kept in rejected_item", write.statement, reason,
                        extra=page_context(write.locality, url=write.url))  # fmt: skip
-        cur.execute(sql.query("insert_rejected_item"), rejected_row(write, reason, self.run_id))
+        cur.execute(sql.query("insert_rejected_item"), rejected_row(write, reason, run_id))
 
     async def close_spider(self) -> None:
         if self.writer is None:
             return
-        writer_stats = await asyncio.to_thread(self.writer.close)
-        for name in ("batches", "rows_written", "rows_rejected", "retried_batches", "rolled_back_batches"):
+        writer_stats: BatchStats = await asyncio.to_thread(self.writer.close)
+        for name in WRITER_STATS:
             self.stats.set_value(f"newhomie/db/{name}", getattr(writer_stats, name))
         self.stats.set_value("newhomie/db/write_seconds", round(writer_stats.seconds, 3))
+        self.stats.set_value("newhomie/db/outage_seconds", round(writer_stats.outage_seconds, 1))
+        if writer_stats.spill_files:
+            self.stats.set_value("newhomie/db/unwritten_files", list(writer_stats.spill_files))
 
     def spider_closed(self, reason: str) -> None:
         """Records the run's end; connected to the signal because only it knows the reason."""
@@ -146,16 +169,10 @@ class PostgresPipeline:
         stats = dict(self.stats.get_stats())
         # Left in the stats by the run summary extension (newhomie.watch), whose handler runs before this one.
         summary = stats.pop("newhomie/summary", None)
-        healthy = stats.get("newhomie/health/healthy")
-        with connection(self.target.url) as conn, transaction(conn) as cur:
-            cur.execute(
-                sql.query("finish_crawl_run"),
-                {
-                    "run_id": self.run_id,
-                    "status": reason,
-                    "stats": as_json(stats),
-                    "summary": as_json(summary) if summary is not None else None,
-                    "health": None if healthy is None else ("healthy" if healthy else "unhealthy"),
-                    "health_reasons": as_json(stats.get("newhomie/health/reasons", [])),
-                },
+        try:
+            finish_run(
+                self.target.url, self.run_id, reason, stats, summary, stats.get("newhomie/health/healthy")
             )
+        except (DatabaseUnavailable, psycopg2.Error) as exc:
+            logger.error("the end of run %d could not be recorded (%s); the next run marks it interrupted",
+                         self.run_id, " ".join(str(exc).split()))  # fmt: skip

@@ -7,6 +7,7 @@ returns to the writer; nothing else maps an item to a table."""
 from __future__ import annotations
 
 import json
+import math
 from datetime import date, datetime
 from typing import Any
 
@@ -16,7 +17,7 @@ import psycopg2.extras
 from newhomie import sql
 from newhomie.items import CrawlError, Listing, LocalityOutcome, LocalityVisit, RejectedEntry, SuburbProfile
 from newhomie.localities import time_zone
-from newhomie.store.writer import Write
+from newhomie.store.write import Write
 
 
 def as_json(value: Any) -> psycopg2.extras.Json:
@@ -195,18 +196,49 @@ def item_writes(item: Any, run_id: int | None, seen_at: datetime) -> list[Write]
         params = {**item.model_dump(), "run_id": run_id}
         return [Write("insert_crawl_error", (params,), item.locality, item.url)]
     if isinstance(item, RejectedEntry):
-        params = {**item.model_dump(), "raw": as_json(item.raw), "run_id": run_id}
+        params = {
+            **storable(item.model_dump(exclude={"raw"})),
+            "raw": as_json(storable(item.raw)),
+            "run_id": run_id,
+        }
         return [Write("insert_rejected_item", (params,), item.locality, item.url)]
     return None
 
 
 def rejected_row(write: Write, reason: str, run_id: int | None) -> dict[str, Any]:
-    """A row the database refused, as the parameters of `insert_rejected_item`."""
+    """A row the database refused, as the parameters of `insert_rejected_item`, in a form it can keep."""
     return {
         "run_id": run_id,
-        "kind": write.statement,
-        "locality": write.locality,
-        "url": write.url,
-        "raw": as_json(rejected_raw(write)),
-        "reason": reason,
+        "kind": storable(write.statement),
+        "locality": storable(write.locality),
+        "url": storable(write.url),
+        "raw": as_json(storable(rejected_raw(write))),
+        "reason": storable(reason),
     }
+
+
+#: What rejected_item keeps of a refused value at most: it is there to be read by a person.
+KEPT_TEXT = 10_000
+KEPT_DEPTH = 32
+
+
+def storable(value: Any, depth: int = 0) -> Any:
+    """A value as PostgreSQL's text and jsonb can keep it, for a row kept for inspection: NUL and lone
+    surrogates written out (`\\x00`, `\\ud800`), text cut at KEPT_TEXT characters, numbers JSON cannot
+    hold as text, nesting cut at KEPT_DEPTH levels. Each cut says so."""
+    if isinstance(value, str):
+        if len(value) > KEPT_TEXT:
+            value = f"{value[:KEPT_TEXT]}… ({len(value):,} characters, cut)"
+        value = value.replace("\x00", "\\x00")
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, bool) or value is None or isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, dict | list | tuple):
+        if depth >= KEPT_DEPTH:
+            return f"<nested deeper than {KEPT_DEPTH} levels, cut>"
+        if isinstance(value, dict):
+            return {storable(str(k), depth + 1): storable(v, depth + 1) for k, v in value.items()}
+        return [storable(v, depth + 1) for v in value]
+    return storable(str(value), depth)

@@ -58,6 +58,11 @@ def summarise(stats: Mapping[str, Any]) -> dict[str, Any]:
         "unparsed_prices": _int(stats, "newhomie/price/unparsed"),
         "browser_restarts": _int(stats, "newhomie/browser/restarts"),
         "rows_rejected": _int(stats, "newhomie/db/rows_rejected"),
+        # Acknowledged by the database, and not: rows it never took are kept in the files named.
+        "rows_written": _int(stats, "newhomie/db/rows_written"),
+        "rows_unwritten": _int(stats, "newhomie/db/rows_unwritten"),
+        "rows_unstorable": _int(stats, "newhomie/db/rows_unstorable"),
+        "unwritten_files": list(stats.get("newhomie/db/unwritten_files") or []),
         "duration_seconds": round(float(elapsed), 1) if isinstance(elapsed, int | float) else None,
         "finish_reason": stats.get("finish_reason"),
     }
@@ -67,12 +72,17 @@ def format_summary(summary: Mapping[str, Any]) -> str:
     loc, listings = summary["localities"], summary["listings"]
     errors = ", ".join(f"{stage} {n}" for stage, n in sorted(summary["errors"].items())) or "none"
     duration = summary["duration_seconds"]
+    unwritten = ""
+    if summary.get("rows_unwritten"):
+        files = ", ".join(summary.get("unwritten_files") or []) or "no file"
+        unwritten = f", NOT WRITTEN {summary['rows_unwritten']} (kept in {files})"
     return (
         f"localities done {loc['done']}, not found {loc['not_found']}, failed {loc['failed']}; "
         f"listings sale {listings['sale']}, rent {listings['rent']}, sold {listings['sold']}; "
         f"suburb profiles {summary['suburb_profiles']}; pages {summary['pages_total']}; "
         f"errors by stage: {errors}; blocks {summary['blocked']}; "
         f"browser restarts {summary['browser_restarts']}; "
+        f"rows written {summary.get('rows_written', 0)}{unwritten}; "
         f"duration {'?' if duration is None else f'{duration:.0f} s'}"
     )
 
@@ -126,6 +136,13 @@ def judge(summary: Mapping[str, Any], limits: HealthLimits) -> Verdict:
             f"{summary['unparsed_prices']} of {read} price texts gave no price "
             f"({rate:.1%} > {limits.max_unparsed_price_rate:.1%})"
         )
+    if unwritten := summary.get("rows_unwritten", 0):
+        files = ", ".join(summary.get("unwritten_files") or []) or "no file: they are lost"
+        reasons.append(f"{unwritten} rows could not be written to the database (kept in {files}; "
+                       "the next run writes them first)")  # fmt: skip
+    if unstorable := summary.get("rows_unstorable", 0):
+        reasons.append(f"{unstorable} rows the database refused could not be kept in rejected_item either "
+                       "(the log names each)")  # fmt: skip
     if crawled and (rate := localities["failed"] / crawled) > limits.max_failed_localities:
         reasons.append(
             f"{localities['failed']} of {crawled} localities failed "

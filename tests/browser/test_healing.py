@@ -272,9 +272,13 @@ def test_jobdir_resumes_a_hard_killed_crawl_and_every_locality_is_done_once(
     outcomes = fetch_all(database_url, "SELECT * FROM locality_crawl")
     assert sorted(r["locality_slug"] for r in outcomes) == sorted(loc.slug for loc in site.localities())
     assert {(r["status"], r["attempts"]) for r in outcomes} == {("done", 1)}
-    runs = fetch_all(database_url, "SELECT crawl_key, status FROM crawl_run ORDER BY id")
+    runs = fetch_all(database_url, "SELECT crawl_key, status, health FROM crawl_run ORDER BY id")
     assert len({r["crawl_key"] for r in runs}) == 1
-    assert [r["status"] for r in runs] == ["running", "finished"]  # the killed run never said it ended
+    # The killed run never said it ended: the next one, finding its process gone, ended it.
+    assert [(r["status"], r["health"]) for r in runs] == [
+        ("interrupted", "unhealthy"),
+        ("finished", "healthy"),
+    ]
 
 
 def test_the_crawl_never_exceeds_the_configured_rate(fakesite: RunningSite, database_url: str) -> None:

@@ -78,7 +78,7 @@ def test_batch_writer_keeps_good_rows_of_a_failing_batch(database_url: str) -> N
     writer = BatchWriter(
         database_url,
         _write_numbers,
-        lambda cur, write, reason: rejected.append((write.params, reason)),
+        lambda cur, write, reason, run_id: rejected.append((write.params, reason)),
         batch_size=10,
         flush_seconds=0.05,
     )

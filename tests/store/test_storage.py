@@ -295,7 +295,7 @@ def test_a_batch_the_database_rolls_back_for_a_deadlock_is_run_again(database_ur
     writer = BatchWriter(
         database_url,
         _raise_deadlock_once({"calls": 0}),
-        lambda c, w, r: rejected.append(r),
+        lambda c, w, r, run: rejected.append(r),
         flush_seconds=0.05,
     )
     writer.add(Write("numbers", (n,)) for n in range(5))

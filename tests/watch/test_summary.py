@@ -50,6 +50,7 @@ RUN_STATS: dict[str, Any] = {
     "newhomie/price/unparsed": 30,
     "newhomie/browser/restarts": 2,
     "newhomie/db/rows_rejected": 4,
+    "newhomie/db/rows_written": 1630,
     "newhomie/health/reasons": ["left from an earlier close"],  # not an int: ignored
 }
 
@@ -73,6 +74,10 @@ SUMMARY = {
     "unparsed_prices": 30,
     "browser_restarts": 2,
     "rows_rejected": 4,
+    "rows_written": 1630,
+    "rows_unwritten": 0,
+    "rows_unstorable": 0,
+    "unwritten_files": [],
     "duration_seconds": 1234.6,
     "finish_reason": "finished",
 }
@@ -100,10 +105,17 @@ def test_the_summary_is_told_in_one_line() -> None:
     assert format_summary(SUMMARY) == (
         "localities done 10, not found 1, failed 1; listings sale 812, rent 410, sold 388; "
         "suburb profiles 11; pages 401; errors by stage: profile 1, sale_search 3; blocks 7; "
-        "browser restarts 2; duration 1235 s"
+        "browser restarts 2; rows written 1630; duration 1235 s"
     )
     quiet = summarise({})
-    assert format_summary(quiet).endswith("errors by stage: none; blocks 0; browser restarts 0; duration ?")
+    assert format_summary(quiet).endswith(
+        "errors by stage: none; blocks 0; browser restarts 0; rows written 0; duration ?"
+    )
+    # Rows the database never took are said, with where they wait.
+    lost = {**SUMMARY, "rows_unwritten": 25, "unwritten_files": ["/var/newhomie/unwritten/u-1.jsonl"]}
+    assert "rows written 1630, NOT WRITTEN 25 (kept in /var/newhomie/unwritten/u-1.jsonl);" in format_summary(
+        lost
+    )
 
 
 # --- The verdict ----------------------------------------------------------------------------------
@@ -149,6 +161,11 @@ def test_a_run_at_every_limit_is_healthy() -> None:
             },
             "none of the 100 planned localities was crawled",
         ),
+        (
+            {"rows_unwritten": 25, "unwritten_files": ["/x/unwritten-1.jsonl"]},
+            "25 rows could not be written to the database (kept in /x/unwritten-1.jsonl; the next run writes",
+        ),
+        ({"rows_unstorable": 2}, "2 rows the database refused could not be kept in rejected_item either"),
     ],
 )
 def test_each_broken_limit_is_said_alone(change: dict[str, Any], reason: str) -> None:

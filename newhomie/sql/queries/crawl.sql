@@ -1,7 +1,29 @@
 -- name: start_crawl_run
-INSERT INTO crawl_run (spider, arguments, crawl_key, shard)
-VALUES (%(spider)s, %(arguments)s, %(crawl_key)s, %(shard)s)
+INSERT INTO crawl_run (spider, arguments, crawl_key, shard, host, pid, process_started_at, alive_at)
+VALUES (%(spider)s, %(arguments)s, %(crawl_key)s, %(shard)s, %(host)s, %(pid)s, %(process_started_at)s, now())
 RETURNING id;
+
+-- name: crawl_run_alive
+-- Every minute or so while a run crawls: it is alive (see end_stale_runs).
+UPDATE crawl_run SET alive_at = now() WHERE id = %(run_id)s AND status = 'running';
+
+-- name: running_runs_of_host
+-- The runs this machine's processes started that still say 'running', to check their processes.
+SELECT id, pid, process_started_at FROM crawl_run WHERE status = 'running' AND host = %(host)s;
+
+-- name: end_stale_runs
+-- Runs that could not record their end: their process is gone (the ids found on this machine), or
+-- nothing has been heard of them for longer than a run can be silent. Conflict rule: only a row that
+-- still says 'running' changes; a run that recorded its end meanwhile keeps what it recorded.
+UPDATE crawl_run
+SET status = 'interrupted',
+    finished_at = coalesce(alive_at, started_at),
+    health = 'unhealthy',
+    health_reasons = '["its process ended before the run could record how it ended"]'
+WHERE status = 'running'
+  AND (id = ANY(%(dead_ids)s)
+       OR coalesce(alive_at, started_at) < now() - make_interval(secs => %(silent_seconds)s))
+RETURNING id, crawl_key, shard;
 
 -- name: finish_crawl_run
 UPDATE crawl_run
