@@ -113,7 +113,7 @@ def write(url: str, writes: list[Write], batch_size: int) -> tuple[float, BatchS
     writer = BatchWriter(
         url,
         write_rows,
-        lambda cur, w, reason: refused.append(reason),
+        lambda cur, w, reason, run_id: refused.append(reason),
         batch_size=batch_size,
         statement_order=STATEMENT_ORDER,
     )
