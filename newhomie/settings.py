@@ -138,6 +138,15 @@ ITEM_PIPELINES = {
 # Rows are written in batches by a worker thread, so the browser's event loop never waits on them.
 NEWHOMIE_DB_BATCH_SIZE = 500
 NEWHOMIE_DB_FLUSH_SECONDS = 5.0
+# While the database is away the writer reconnects (back-off doubling up to the max) and holds its
+# rows: up to NEWHOMIE_DB_MEMORY_ROWS in memory, the older ones in a file of NEWHOMIE_DB_SPILL_DIR
+# (empty: `unwritten/` in JOBDIR, else under NEWHOMIE_HOME), written first once it is back. At close it
+# waits NEWHOMIE_DB_CLOSE_WAIT_SECONDS for a database still away, then keeps the rest in that folder for
+# the next run (and the run is unhealthy).
+NEWHOMIE_DB_MEMORY_ROWS = 20_000
+NEWHOMIE_DB_SPILL_DIR = ""
+NEWHOMIE_DB_CLOSE_WAIT_SECONDS = 60.0
+NEWHOMIE_DB_RECONNECT_MAX_SECONDS = 30.0
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = os.environ.get("NEWHOMIE_LOG_LEVEL", "INFO")

@@ -20,7 +20,8 @@ from newhomie.store.connection import connection, transaction
 from newhomie.store.pipeline import PostgresPipeline
 from newhomie.store.rows import STATEMENT_ORDER, listing_row, write_rows
 from newhomie.store.target import DatabaseTarget
-from newhomie.store.writer import BatchWriter, Write
+from newhomie.store.write import Write
+from newhomie.store.writer import BatchWriter
 from tests.paths import FIXTURES
 
 MELBOURNE = ZoneInfo("Australia/Melbourne")

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import psycopg2
 
 from newhomie.cli import database, demo, localities, renormalise, report, schedule
-from newhomie.store.errors import DatabaseUnavailable
+from newhomie.store.errors import DatabaseUnavailable, reason_of
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,5 +42,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"newhomie: {exc}", file=sys.stderr)
         return 2
     except psycopg2.Error as exc:
-        print(f"newhomie: the database said: {str(exc).strip()}", file=sys.stderr)
+        print(f"newhomie: the database said: {reason_of(exc)}", file=sys.stderr)
         return 1

@@ -52,7 +52,8 @@ class Command(ScrapyCrawlCommand):
             try:
                 run_preflight(spidercls, settings, opts.spargs)
             except PreflightError as exc:
-                logger.error("not crawling: %s", exc)
+                if settings.get("LOG_FILE"):  # the log goes elsewhere: it keeps the line too
+                    logger.error("not crawling: %s", exc)
                 print(f"scrapy crawl {args[0]}: {exc}", file=sys.stderr)
                 self.exitcode = EXIT_PREFLIGHT_FAILED
                 return

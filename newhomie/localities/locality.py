@@ -33,6 +33,8 @@ _LOCALITY_RE = re.compile(
     r"^\s*(?P<name>[A-Za-z][A-Za-z'’.\- ]*?)\s*,?\s+(?P<state>[A-Za-z]{2,3})\s*,?\s+(?P<postcode>\d{4})\s*$"
 )
 _SLUG_UNSAFE = re.compile(r"[^a-z0-9]+")
+#: Bad entries of a list named one by one at most; the rest are counted.
+ERRORS_SHOWN = 5
 
 
 class LocalityError(ValueError):
@@ -104,7 +106,13 @@ def parse_locality_list(text: str) -> list[Locality]:
         except LocalityError as exc:
             errors.append(str(exc))
     if errors:
-        raise LocalityError("; ".join(errors))
+        shown = "; ".join(errors[:ERRORS_SHOWN])
+        more = (
+            f"; and {len(errors) - ERRORS_SHOWN} more of the {len(entries)} given"
+            if len(errors) > ERRORS_SHOWN
+            else ""
+        )
+        raise LocalityError(shown + more)
     if not localities:
         raise LocalityError(f"no locality given: expected {LOCALITY_FORM}, separated by ';'")
     # Keep the order given, once each.

@@ -15,7 +15,7 @@ import psycopg2
 import psycopg2.extensions
 
 from newhomie.store.errors import DatabaseUnavailable
-from newhomie.store.redact import redact_url
+from newhomie.store.redact import redact, redact_url, remember_secrets, url_problem
 
 CONNECT_TIMEOUT_SECONDS = 10
 
@@ -24,14 +24,18 @@ def connect(url: str, *, application_name: str = "newhomie") -> psycopg2.extensi
     """A new session, not in autocommit; DatabaseUnavailable (with the URL redacted) when it fails.
 
     For a session that lives as long as an object (the batch writer's); otherwise use `connection`."""
+    remember_secrets(url)
+    if problem := url_problem(url):
+        raise DatabaseUnavailable(f"cannot read the database URL {redact_url(url)}: {problem}")
     try:
         conn = psycopg2.connect(
             url, connect_timeout=CONNECT_TIMEOUT_SECONDS, application_name=application_name
         )
     except psycopg2.Error as exc:
-        # psycopg2's message never contains the password, but may be multi-line.
-        reason = " ".join(str(exc).split())
-        raise DatabaseUnavailable(f"cannot connect to {redact_url(url)}: {reason}") from exc
+        # libpq's message may quote the part of a URL it could not read (a password among them); the
+        # original is not chained, so that no traceback shows it.
+        reason = redact(" ".join(str(exc).split())) or type(exc).__name__
+        raise DatabaseUnavailable(f"cannot connect to {redact_url(url)}: {reason}") from None
     conn.set_session(autocommit=False)
     return conn
 

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from newhomie.store.embedded import embedded_url
 from newhomie.store.errors import DatabaseUnavailable
-from newhomie.store.redact import redact_url
+from newhomie.store.redact import redact_url, remember_secrets
 
 logger = logging.getLogger(__name__)
 
@@ -107,9 +107,11 @@ def database_target() -> DatabaseTarget:
     the embedded PostgreSQL, except in a Scrapy Cloud job (its data would go with the job's container)."""
     url = os.environ.get(DATABASE_URL_ENV, "").strip()
     if url:
+        remember_secrets(url)
         return DatabaseTarget(url=url, embedded=False)
     url = scrapy_cloud_setting(DATABASE_URL_ENV) or ""
     if url:
+        remember_secrets(url)
         return DatabaseTarget(url=url, embedded=False, source=f"the Scrapy Cloud setting {DATABASE_URL_ENV}")
     if os.environ.get(SCRAPY_CLOUD_JOB_ENV):
         raise DatabaseUnavailable(

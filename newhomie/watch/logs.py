@@ -17,8 +17,9 @@ or response in the record's args, scrapy-playwright the request's URL in `extra`
   stage=... url=...]`, leaving out what the message says itself (a line that starts "locality
   Dandenong VIC 3175: ..." does not name it twice); `JsonLogFormatter` (NEWHOMIE_JSON_LOGS) prints one
   JSON object per line, with those as keys.
-- Both mask the password of any `postgres(ql)://user:password@` in what they print: our code redacts
-  database URLs before logging them (newhomie.store.redact); this is the last guard.
+- Both mask every database password in what they print (`newhomie.store.redact`: URLs, key/value
+  strings, and the passwords of the database in use wherever they appear): our code redacts database
+  URLs before logging them; this is the last guard.
 
 `LogContext`, a Scrapy extension, installs them on Scrapy's root handler (`scrapy.utils.log`). Scrapy
 has one root handler per process, replaced by each new Crawler, so the filter is one per process too:
@@ -54,9 +55,8 @@ from scrapy.utils.log import TopLevelFormatter, get_scrapy_root_handler
 from twisted.python.failure import Failure
 
 from newhomie.context import LOCALITY, STAGE
+from newhomie.store.redact import has_remembered_secrets, redact
 
-# The password of a PostgreSQL URL (greedy to the last "@": a password may hold one).
-_DATABASE_PASSWORD = re.compile(r"(postgres(?:ql)?(?:\+\w+)?://[^\s:/@'\"]*:)[^\s'\"]*@", re.IGNORECASE)
 _URL_IN_TEXT = re.compile(r"https?://[^\s<>()\"']+")
 _MAX_TRACEBACK_FRAMES = 30
 # Playwright objects whose `url` is a plain attribute read (the page's, or one of its requests').
@@ -64,10 +64,10 @@ _PLAYWRIGHT_WITH_URL = (PlaywrightRequest, PlaywrightResponse, Page, Frame)
 
 
 def scrub_secrets(text: str) -> str:
-    """The text with the password of every PostgreSQL URL in it masked."""
-    if "@" not in text:  # most lines: no URL with credentials can be in them
-        return text
-    return _DATABASE_PASSWORD.sub(r"\1***@", text)
+    """The text with every database password in it masked (newhomie.store.redact), as a last guard."""
+    if "@" not in text and "password" not in text.lower() and not has_remembered_secrets():
+        return text  # most lines: nothing that can hold a password
+    return redact(text)
 
 
 class PageContext(NamedTuple):

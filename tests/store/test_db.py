@@ -8,10 +8,11 @@ import pytest
 
 from newhomie import sql
 from newhomie.store.connection import connect, transaction
-from newhomie.store.errors import DatabaseUnavailable
+from newhomie.store.errors import DatabaseUnavailable, SchemaDamaged
 from newhomie.store.migrations import migrate
 from newhomie.store.redact import redact_url
-from newhomie.store.writer import BatchWriter, Write
+from newhomie.store.write import Write
+from newhomie.store.writer import BatchWriter
 
 
 def test_redact_url_masks_the_password() -> None:
@@ -46,7 +47,10 @@ def test_a_failing_migration_leaves_nothing_behind(conn: psycopg2.extensions.con
     broken = sql.Migration(
         9999, "9999_broken", "CREATE TABLE half_done (x int); SELECT no_such_column FROM half_done;"
     )
-    with pytest.raises(psycopg2.Error):
+    said = (
+        r'migration 9999_broken failed: column "no_such_column" does not exist .*\[SQLSTATE 42703\]; nothing'
+    )
+    with pytest.raises(DatabaseUnavailable, match=said):
         migrate(conn, [broken])
     with conn.cursor() as cur:
         cur.execute(
@@ -91,3 +95,18 @@ def test_batch_writer_keeps_good_rows_of_a_failing_batch(database_url: str) -> N
     assert (stats.rows_written, stats.rows_rejected, stats.retried_batches) == (4, 1, 1)
     assert rejected[0][0] == (-3,)
     assert "numbers_n_check" in rejected[0][1]
+
+
+def test_tables_of_applied_migrations_that_are_gone_are_named_and_migrate_does_not_pretend(
+    conn: psycopg2.extensions.connection,
+) -> None:
+    assert migrate(conn) == []  # a whole schema: nothing to do, nothing missing
+    with transaction(conn) as cur:
+        cur.execute("DROP TABLE listing CASCADE")  # and with it the views that read it
+    with pytest.raises(SchemaDamaged) as caught:
+        migrate(conn)
+    message = str(caught.value)
+    assert "listing (made by 0001_initial)" in message
+    assert "current_sale (made by 0003_views)" in message
+    assert "restore the database from a backup" in message
+    assert "suburb_profile" not in message

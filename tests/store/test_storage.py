@@ -19,7 +19,8 @@ from newhomie.store.connection import connect
 from newhomie.store.renormalise import renormalise
 from newhomie.store.rows import LISTING_COLUMNS, listing_row, profile_writes
 from newhomie.store.target import DATABASE_URL_ENV
-from newhomie.store.writer import BatchWriter, Write
+from newhomie.store.write import Write
+from newhomie.store.writer import BatchWriter
 from tests.storage import (
     DANDENONG,
     Crawl,

@@ -280,9 +280,10 @@ def test_database_passwords_are_masked_in_both_formats_messages_and_tracebacks()
         assert "p@ss" not in text
         assert text.count("postgresql://crawler:***@db.internal:5432/newhomie") == 2  # message, traceback
         assert "postgres://u:***@h/db" in text
-    # Without a password, or not a database URL: nothing to mask.
-    for untouched in ("postgresql://crawler@db/newhomie", "mailto:someone@example.com", "http://u:p@host/"):
+    # Without a password: nothing to mask. Any other URL's password is masked too (a Pushgateway's).
+    for untouched in ("postgresql://crawler@db/newhomie", "mailto:someone@example.com"):
         assert scrub_secrets(untouched) == untouched
+    assert scrub_secrets("pushing to http://u:pw@host/") == "pushing to http://u:***@host/"
 
 
 def test_recent_pages_stay_bounded_and_keep_only_pages_of_a_locality() -> None:

@@ -21,3 +21,7 @@ SELECT version FROM schema_migration;
 -- Conflict rule: none is possible; a migration is applied under the lock only when its version is
 -- not recorded, so a second row of one version is a bug that must fail loudly.
 INSERT INTO schema_migration (version, name) VALUES (%(version)s, %(name)s);
+
+-- name: missing_relations
+-- Which of the tables and views the applied migrations made are not there (dropped by hand since).
+SELECT name FROM unnest(%(names)s::text[]) AS name WHERE to_regclass(name) IS NULL ORDER BY name;
