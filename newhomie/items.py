@@ -257,6 +257,8 @@ class LocalityOutcome(BaseItem):
     pages: int = Field(ge=0)
     listings: int = Field(ge=0)
     errors: int = Field(ge=0)
+    #: Searches that could not be read whole, each said with its reason (docs/site.md#limits).
+    incomplete: list[NonEmpty] = Field(default_factory=list)
 
 
 class CrawlError(BaseItem):

@@ -19,6 +19,10 @@ from newhomie.site.urls import MAX_PAGES, SHOWN_AT_MOST
 #: Where the first split of an unbounded band falls: near the middle of each kind's market, so
 #: that the two halves are of similar size (sale and sold in dollars, rent in dollars a week).
 FIRST_PIVOT = {"sale": 800_000, "sold": 800_000, "rent": 600}
+#: The most price bands one search is split into. 64 bands of 1,000 hold 64,000 listings, more than
+#: any suburb has; a search still too big after that is a site whose counts do not shrink as its bands
+#: narrow (a broken total, or listings without a price), and splitting it further would only cost pages.
+MAX_BANDS = 64
 #: Bands are cut at multiples of this many dollars while they are wide enough, so the URLs read
 #: like a person's search ("price=500000-650000").
 ROUNDING = {"sale": 5_000, "sold": 5_000, "rent": 10}
@@ -72,6 +76,13 @@ def split(band: PriceBand, kind: str) -> tuple[PriceBand, PriceBand]:
 class SearchTally:
     """One search (a locality and a kind), which may be split into price bands."""
 
+    #: Price bands made by splitting so far (bounded by MAX_BANDS).
+    bands_made: int = 0
+    #: The total of the first band read of each split, by the band (or "all") it was cut from.
+    first_halves: tuple[tuple[str, int], ...] = ()
+    #: Two halves reported more than the band they were cut from: the site's counts cannot be trusted
+    #: to narrow, so nothing more of this search is split.
+    inconsistent: bool = False
     #: What the unsplit search reported; None until its first page was read.
     reported_total: int | None = None
     #: Bands whose first page is still to be read.
@@ -109,27 +120,62 @@ class SearchPlan:
         return bool(self.bands)
 
 
+#: Two halves may hold a little more than the band they were cut from (listings come while a crawl reads).
+DRIFT = 0.1
+DRIFT_LISTINGS = 20
+
+
 def plan_band(
-    tally: SearchTally, kind: str, band: PriceBand | None, total: int, total_pages: int
+    tally: SearchTally,
+    kind: str,
+    band: PriceBand | None,
+    total: int,
+    total_pages: int,
+    cut_from: tuple[str, int] | None = None,
 ) -> SearchPlan:
     """After a search's (band None) or a band's first page, which reported `total` listings on
     `total_pages` pages: split it into two price bands if the site cannot show them all, else read
-    its other pages."""
+    its other pages. `cut_from` is (the band it was cut from, or "all", and that band's total)."""
     if band is None:
         tally = replace(tally, reported_total=total)
     else:
         tally = replace(tally, open_bands=tally.open_bands - 1)
+    if cut_from is not None:
+        tally = _halves_add_up(tally, cut_from, total)
     truncated = None
-    if total > SHOWN_AT_MOST:
+    if total > SHOWN_AT_MOST and tally.inconsistent:
+        truncated = (
+            "its price bands report more listings together than the search they were cut from: the "
+            "site's counts do not narrow with the price, so no more bands are made"
+        )
+    elif total > SHOWN_AT_MOST and tally.bands_made + 2 > MAX_BANDS:
+        truncated = (
+            f"{tally.bands_made} price bands made and one still reports {total:,}: the site's counts "
+            "do not shrink as the bands narrow, so no more are made"
+        )
+    elif total > SHOWN_AT_MOST:
         try:
             halves = split(band or PriceBand(0, None), kind)
         except BandTooNarrow as exc:
             truncated = str(exc)
         else:
-            tally = replace(tally, split=True, open_bands=tally.open_bands + 2)
+            tally = replace(
+                tally, split=True, open_bands=tally.open_bands + 2, bands_made=tally.bands_made + 2
+            )
             return SearchPlan(tally, bands=halves)
     if band is not None or tally.split:
         tally = replace(tally, covered=tally.covered + min(total, SHOWN_AT_MOST))
     pages = range(2, min(total_pages, MAX_PAGES) + 1)
     incomplete = tally.split and tally.complete and tally.missing > 0
     return SearchPlan(tally, pages=pages, truncated=truncated, incomplete=incomplete)
+
+
+def _halves_add_up(tally: SearchTally, cut_from: tuple[str, int], total: int) -> SearchTally:
+    """Notes a half's total; the second half of a split tells whether the two add up to their band."""
+    parent, parent_total = cut_from
+    allowed = parent_total * (1 + DRIFT) + DRIFT_LISTINGS
+    sibling = dict(tally.first_halves).get(parent)
+    if sibling is None:
+        tally = replace(tally, first_halves=(*tally.first_halves, (parent, total)))
+        return replace(tally, inconsistent=True) if total > allowed else tally
+    return replace(tally, inconsistent=True) if sibling + total > allowed else tally

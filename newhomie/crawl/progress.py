@@ -52,6 +52,8 @@ class Fetch:
     kind: str  # profile, sale, rent, sold
     page: int = 1
     band: PriceBand | None = None
+    #: For a band's first page: the band it was cut from ("all" for the whole search), and its total.
+    cut_from: tuple[str, int] | None = None
 
     @property
     def stage(self) -> str:
@@ -87,6 +89,8 @@ class LocalityCrawl:
     seen_ids: dict[str, set[int]] = field(default_factory=dict)
     #: (kind, band) of the searches that were split, whose own pages are not read further.
     split_bands: set[tuple[str, str | None]] = field(default_factory=set)
+    #: Searches that could not be read whole, with their reasons ("sale search: ...").
+    incomplete: list[str] = field(default_factory=list)
     #: The failed attempt this one retries: what it stored is not new to the run.
     previous: LocalityCrawl | None = None
     finished_at: datetime | None = None
@@ -107,10 +111,12 @@ class LocalityCrawl:
 
     # --- What to fetch ---------------------------------------------------------------------------
 
-    def fetch(self, kind: str, page: int = 1, band: PriceBand | None = None) -> Fetch:
+    def fetch(
+        self, kind: str, page: int = 1, band: PriceBand | None = None, cut_from: tuple[str, int] | None = None
+    ) -> Fetch:
         """A page to fetch, counted as sent: the locality is not finished until it is answered."""
         self.pending += 1
-        return Fetch(kind, page, band)
+        return Fetch(kind, page, band, cut_from)
 
     def first_fetches(self, kinds: Iterable[str]) -> list[Fetch]:
         """The profile, and the first page of each search."""
@@ -132,14 +138,16 @@ class LocalityCrawl:
         if page.current_page == 1:
             if fetch.band is None:
                 results.append(self.visit("active"))
+            tally = self.tally(fetch.kind)
             plan = plan_band(
-                self.tally(fetch.kind), fetch.kind, fetch.band, page.total_listings, page.total_pages
+                tally, fetch.kind, fetch.band, page.total_listings, page.total_pages, fetch.cut_from
             )
             self.searches[fetch.kind] = plan.tally
             self._say(fetch, plan, page)
             if plan.split:
                 self.split_bands.add((fetch.kind, fetch.band.query if fetch.band else None))
-                return [*results, *(self.fetch(fetch.kind, 1, band) for band in plan.bands)]
+                cut_from = (fetch.band.query if fetch.band else "all", page.total_listings)
+                return [*results, *(self.fetch(fetch.kind, 1, band, cut_from) for band in plan.bands)]
             results += [self.fetch(fetch.kind, number, fetch.band) for number in plan.pages]
         for entry in page.errors:
             self.counts.inc_value("newhomie/entries/malformed")
@@ -179,10 +187,15 @@ class LocalityCrawl:
             logger.info("search of %d listings split into price bands %s and %s", page.total_listings,
                         plan.bands[0], plan.bands[1], extra=context)  # fmt: skip
         if plan.truncated:
+            where = f"{kind} search" + (f" (price band {fetch.band})" if fetch.band else "")
+            shown = f"shows {SHOWN_AT_MOST:,} of {page.total_listings:,}"
+            self.incomplete.append(f"{where}: {shown}: {plan.truncated}"[:TEXT_MAX])
             self.counts.inc_value(f"newhomie/searches/truncated/{kind}")
             logger.warning("search shows %d of %d listings: %s", SHOWN_AT_MOST, page.total_listings,
                            plan.truncated, extra=context)  # fmt: skip
         if plan.incomplete:
+            self.incomplete.append(f"{kind} search: its price bands hold {plan.tally.covered:,} of the "
+                                   f"{plan.tally.reported_total:,} listings reported")  # fmt: skip
             self.counts.inc_value(f"newhomie/searches/incomplete/{kind}")
             logger.warning(
                 "price bands hold %d of the %d %s listings reported (the site changed meanwhile, or "
@@ -250,7 +263,7 @@ class LocalityCrawl:
         return LocalityOutcome(
             crawl_key=crawl_key, slug=self.slug, locality=str(self.locality), status=self.status,
             attempt=self.attempt, started_at=self.started_at, finished_at=self.finished_at,
-            pages=self.pages, listings=self.listings, errors=self.errors,
+            pages=self.pages, listings=self.listings, errors=self.errors, incomplete=self.incomplete[:20],
         )  # fmt: skip
 
 
@@ -336,10 +349,13 @@ class CrawlProgress:
         self.outcomes[status] += 1
         if status == "failed" and crawl.attempt == 1:
             self.to_retry[crawl.slug] = crawl
-        log = logger.warning if status == "failed" else logger.info
-        log("locality %s: %s, attempt %d, %d pages, %d listings, %d errors, %.1f s", crawl.locality, status,
-            crawl.attempt, crawl.pages, crawl.listings, crawl.errors, crawl.seconds,
+        log = logger.warning if status == "failed" or crawl.incomplete else logger.info
+        incomplete = f"; incomplete: {'; '.join(crawl.incomplete)}" if crawl.incomplete else ""
+        log("locality %s: %s, attempt %d, %d pages, %d listings, %d errors, %.1f s%s", crawl.locality, status,
+            crawl.attempt, crawl.pages, crawl.listings, crawl.errors, crawl.seconds, incomplete,
             extra=page_context(crawl.locality))  # fmt: skip
+        if crawl.incomplete:
+            self.counts.inc_value("newhomie/localities/incomplete")
         for name, count in self.outcome_counts().items():
             self.counts.set_value(f"newhomie/localities/{name}", count)
         outcome = crawl.outcome(self.crawl_key)

@@ -76,6 +76,7 @@ class PageRequests:
                 "kind": fetch.kind,
                 "page": fetch.page,
                 "band": fetch.band.query if fetch.band else None,
+                "cut_from": list(fetch.cut_from) if fetch.cut_from else None,
                 "stage": fetch.stage,
                 "run": self.run_token,
                 "playwright_context": context_name(crawl),
@@ -85,6 +86,9 @@ class PageRequests:
 
 def ticket(meta: Mapping[str, Any]) -> Ticket:
     """What a request's (or its response's) meta says it is."""
-    band = meta.get("band")
-    fetch = Fetch(meta.get("kind", "unknown"), meta.get("page", 1), PriceBand.parse(band) if band else None)
+    band, cut_from = meta.get("band"), meta.get("cut_from")
+    fetch = Fetch(
+        meta.get("kind", "unknown"), meta.get("page", 1), PriceBand.parse(band) if band else None,
+        (str(cut_from[0]), int(cut_from[1])) if cut_from else None,
+    )  # fmt: skip
     return Ticket(meta.get("slug", ""), meta.get("attempt", 0), fetch)

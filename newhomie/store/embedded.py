@@ -36,7 +36,13 @@ def embedded_url(data_dir: Path | None = None) -> str:
     pgserver = import_pgserver()
 
     data_dir = (data_dir or newhomie_home() / "pgdata").resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatabaseUnavailable(
+            f"cannot make the embedded PostgreSQL's folder {data_dir} ({exc.strerror or exc}): set "
+            f"{HOME_ENV} to a folder that can be written, or NEWHOMIE_DATABASE_URL to a server"
+        ) from None
     try:
         server = pgserver.get_server(data_dir, cleanup_mode=None)
     except Exception as exc:

@@ -191,6 +191,7 @@ def item_writes(item: Any, run_id: int | None, seen_at: datetime) -> list[Write]
         return profile_writes(item, seen_at)
     if isinstance(item, LocalityOutcome):
         params = {**item.model_dump(), "locality_slug": item.slug, "run_id": run_id}
+        params["incomplete"] = as_json(item.incomplete) if item.incomplete else None
         return [Write("upsert_locality_crawl", (params,), item.slug, key=(item.crawl_key, item.slug))]
     if isinstance(item, CrawlError):
         params = {**item.model_dump(), "run_id": run_id}

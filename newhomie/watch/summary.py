@@ -46,6 +46,8 @@ def summarise(stats: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "localities": {name: _int(stats, f"newhomie/localities/{name}") for name in LOCALITY_OUTCOMES},
         "localities_planned": _int(stats, "newhomie/localities/planned"),
+        # Crawled to the end, but some search could not be read whole (locality_crawl.incomplete says why).
+        "localities_incomplete": _int(stats, "newhomie/localities/incomplete"),
         "listings": {kind: _int(stats, f"newhomie/distinct/listing/{kind}") for kind in LISTING_TYPES},
         "suburb_profiles": _int(stats, "newhomie/distinct/suburb_profile"),
         "pages": pages,
@@ -72,12 +74,16 @@ def format_summary(summary: Mapping[str, Any]) -> str:
     loc, listings = summary["localities"], summary["listings"]
     errors = ", ".join(f"{stage} {n}" for stage, n in sorted(summary["errors"].items())) or "none"
     duration = summary["duration_seconds"]
+    incomplete = (
+        f" (incomplete {summary['localities_incomplete']})" if summary.get("localities_incomplete") else ""
+    )
     unwritten = ""
     if summary.get("rows_unwritten"):
         files = ", ".join(summary.get("unwritten_files") or []) or "no file"
         unwritten = f", NOT WRITTEN {summary['rows_unwritten']} (kept in {files})"
     return (
-        f"localities done {loc['done']}, not found {loc['not_found']}, failed {loc['failed']}; "
+        f"localities done {loc['done']}, not found {loc['not_found']}, failed {loc['failed']}"
+        f"{incomplete}; "
         f"listings sale {listings['sale']}, rent {listings['rent']}, sold {listings['sold']}; "
         f"suburb profiles {summary['suburb_profiles']}; pages {summary['pages_total']}; "
         f"errors by stage: {errors}; blocks {summary['blocked']}; "

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from newhomie.crawl.bands import (
     FIRST_PIVOT,
+    MAX_BANDS,
     ROUNDING,
     BandTooNarrow,
     PriceBand,
@@ -207,12 +208,12 @@ def test_a_search_too_big_is_split_and_its_bands_add_up() -> None:
     plan = plan_band(SearchTally(), "sale", None, total=2_400, total_pages=120)
     assert plan.bands == (PriceBand(0, 800_000), PriceBand(800_001, None))
     assert list(plan.pages) == []
-    assert plan.tally == SearchTally(reported_total=2_400, open_bands=2, split=True)
+    assert plan.tally == SearchTally(reported_total=2_400, open_bands=2, split=True, bands_made=2)
     low = plan_band(plan.tally, "sale", plan.bands[0], total=1_000, total_pages=50)
     assert list(low.pages) == list(range(2, 51))
     assert not low.incomplete  # one band is still to be read
     high = plan_band(low.tally, "sale", plan.bands[1], total=1_400, total_pages=70)
-    assert high.tally == SearchTally(reported_total=2_400, open_bands=2, covered=1_000, split=True)
+    assert (high.tally.open_bands, high.tally.covered, high.tally.bands_made) == (2, 1_000, 4)
     assert high.bands == (PriceBand(800_001, 1_600_000), PriceBand(1_600_001, None))
     top = plan_band(high.tally, "sale", high.bands[0], total=1_000, total_pages=50)
     last = plan_band(top.tally, "sale", high.bands[1], total=350, total_pages=18)
@@ -248,3 +249,35 @@ def test_a_search_tally_says_what_its_bands_missed() -> None:
     assert done.complete
     assert done.missing == 50
     assert SearchTally(reported_total=2_400, covered=2_450).missing == 0
+
+
+def test_halves_that_add_up_to_more_than_their_band_stop_the_splitting() -> None:
+    """A site whose counts do not narrow with the price (a broken total): one split shows it."""
+    broken = 10**15
+    plan = plan_band(SearchTally(), "sale", None, total=broken, total_pages=50)
+    low, high = plan.bands
+    first = plan_band(plan.tally, "sale", low, total=broken, total_pages=50, cut_from=("all", broken))
+    assert first.split  # alone, a half as big as its band may be right (every price above the pivot)
+    second = plan_band(first.tally, "sale", high, total=broken, total_pages=50, cut_from=("all", broken))
+    assert not second.split
+    assert second.tally.inconsistent
+    assert second.truncated is not None
+    assert "do not narrow with the price" in second.truncated
+    assert list(second.pages) == list(range(2, 51))  # what the site shows is still read
+
+
+def test_halves_that_add_up_within_the_drift_go_on_splitting() -> None:
+    plan = plan_band(SearchTally(), "sale", None, total=5_000, total_pages=50)
+    low, high = plan.bands
+    first = plan_band(plan.tally, "sale", low, total=2_400, total_pages=50, cut_from=("all", 5_000))
+    second = plan_band(first.tally, "sale", high, total=2_650, total_pages=50, cut_from=("all", 5_000))
+    assert second.split  # 5,050 of 5,000: listings came meanwhile
+    assert not second.tally.inconsistent
+
+
+def test_the_bands_of_one_search_are_bounded() -> None:
+    tally = SearchTally(bands_made=MAX_BANDS)
+    plan = plan_band(tally, "sold", PriceBand(0, 800_000), total=1_500, total_pages=50)
+    assert not plan.split
+    assert plan.truncated is not None
+    assert f"{MAX_BANDS} price bands made" in plan.truncated

@@ -230,17 +230,17 @@ def test_a_search_too_big_for_the_site_is_split_into_two_bands_and_its_page_left
     )
     assert isinstance(results[0], LocalityVisit)
     assert results[1:] == [
-        Fetch("sale", 1, PriceBand(0, 800_000)),
-        Fetch("sale", 1, PriceBand(800_001, None)),
+        Fetch("sale", 1, PriceBand(0, 800_000), ("all", 2_400)),
+        Fetch("sale", 1, PriceBand(800_001, None), ("all", 2_400)),
     ]
     assert counted(crawls)["newhomie/searches/split/sale"] == 1
     # The first band fits: its other pages are read; the second reports fewer than the split needs.
-    low = Fetch("sale", 1, PriceBand(0, 800_000))
+    low = Fetch("sale", 1, PriceBand(0, 800_000), ("all", 2_400))
     assert answer(crawls, crawl, lambda crawl: crawl.read_search(low, search_page(1_000, 50)))[:2] == [
         Fetch("sale", 2, low.band),
         Fetch("sale", 3, low.band),
     ]
-    high = Fetch("sale", 1, PriceBand(800_001, None))
+    high = Fetch("sale", 1, PriceBand(800_001, None), ("all", 2_400))
     answer(crawls, crawl, lambda crawl: crawl.read_search(high, search_page(1_350, 68)))
     assert counted(crawls)["newhomie/searches/split/sale"] == 2
     assert crawl.tally("sale").reported_total == 2_400
@@ -359,3 +359,32 @@ def test_what_ended_is_not_kept_unless_it_will_be_retried() -> None:
     assert crawls.to_retry == {RICHMOND.slug: failed}
     assert done not in crawls.to_retry.values()
     assert crawls.begin(DANDENONG, attempt=2).previous is None
+
+
+def test_a_site_whose_counts_never_shrink_costs_a_bounded_number_of_pages() -> None:
+    """A search that reports 10^15 listings in every price band: split to MAX_BANDS, then read as far as
+    the site shows, and the locality is recorded as incomplete, with why."""
+    crawls = progress()
+    crawl = crawls.begin(DANDENONG)
+    queue = crawl.first_fetches(["sale"])
+    pages = 0
+    while queue:
+        fetch = queue.pop(0)
+        pages += 1
+        page = search_page(10**15, 50, current=fetch.page)
+        results = answer(
+            crawls, crawl, lambda crawl, fetch=fetch, page=page: crawl.read_search(fetch, page), fetch
+        )
+        queue += [item for item in results if isinstance(item, Fetch)]
+        assert pages < 10_000, "the split does not end"
+    (outcome,) = [item for item in results if isinstance(item, LocalityOutcome)]
+    assert outcome.status == "done"
+    # The search, its two halves, the first half's two halves (the second half showed the counts do
+    # not add up), and the 49 further pages of each of the three bands left.
+    assert pages == 1 + 2 + 2 + 3 * 49
+    truncated, missed = outcome.incomplete[:3], outcome.incomplete[3:]
+    assert all("do not narrow with the price" in reason for reason in truncated)
+    assert missed == [
+        "sale search: its price bands hold 3,000 of the 1,000,000,000,000,000 listings reported"
+    ]
+    assert counted(crawls)["newhomie/localities/incomplete"] == 1

@@ -57,6 +57,7 @@ RUN_STATS: dict[str, Any] = {
 SUMMARY = {
     "localities": {"done": 10, "not_found": 1, "failed": 1},
     "localities_planned": 12,
+    "localities_incomplete": 0,
     "listings": {"sale": 812, "rent": 410, "sold": 388},
     "suburb_profiles": 11,
     "pages": {

@@ -60,9 +60,9 @@ VALUES (%(run_id)s, %(kind)s, %(locality)s, %(url)s, %(raw)s, %(reason)s);
 -- retried at the end of the run, or by a resumed run, becomes done); attempts add up, and the
 -- first start time stays so the whole effort is visible.
 INSERT INTO locality_crawl (crawl_key, locality_slug, run_id, locality, status, attempts, started_at,
-                            finished_at, pages, listings, errors)
+                            finished_at, pages, listings, errors, incomplete)
 VALUES (%(crawl_key)s, %(locality_slug)s, %(run_id)s, %(locality)s, %(status)s, 1, %(started_at)s,
-        %(finished_at)s, %(pages)s, %(listings)s, %(errors)s)
+        %(finished_at)s, %(pages)s, %(listings)s, %(errors)s, %(incomplete)s)
 ON CONFLICT (crawl_key, locality_slug) DO UPDATE SET
     run_id = EXCLUDED.run_id,
     status = EXCLUDED.status,
@@ -71,7 +71,8 @@ ON CONFLICT (crawl_key, locality_slug) DO UPDATE SET
     finished_at = EXCLUDED.finished_at,
     pages = EXCLUDED.pages,
     listings = EXCLUDED.listings,
-    errors = EXCLUDED.errors;
+    errors = EXCLUDED.errors,
+    incomplete = EXCLUDED.incomplete;
 
 -- name: finished_localities
 -- Localities this crawl already finished (done, or known missing), which a resumed run skips.
