@@ -36,7 +36,8 @@ from newhomie.site.prices import normalise_price  # noqa: E402
 from newhomie.store.connection import connect  # noqa: E402
 from newhomie.store.migrations import migrate  # noqa: E402
 from newhomie.store.rows import STATEMENT_ORDER, listing_row, write_rows  # noqa: E402
-from newhomie.store.writer import BatchStats, BatchWriter, Write  # noqa: E402
+from newhomie.store.write import Write  # noqa: E402
+from newhomie.store.writer import BatchStats, BatchWriter  # noqa: E402
 
 STATES = [("VIC", "3"), ("NSW", "2"), ("QLD", "4"), ("WA", "6"), ("SA", "5"), ("TAS", "7")]
 STREETS = ["Potter Street", "Foster Street", "Rodwell Street", "Lonsdale Street", "Princes Highway"]

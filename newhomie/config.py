@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from newhomie.feeds import FEED_ITEMS_FORM, item_classes
+
 #: Problems listed one by one at most; the rest are counted.
 SHOWN = 5
 
@@ -116,6 +118,7 @@ RULES: tuple[Rule, ...] = (
     share("NEWHOMIE_HEALTH_MAX_UNPARSED_PRICE_RATE"),
     share("NEWHOMIE_HEALTH_MAX_FAILED_LOCALITIES"),
     text("NEWHOMIE_TEST_LOSE_URL"),  # newhomie.testing.lost_requests
+    Rule("NEWHOMIE_FEED_ITEMS", lambda v: item_classes(str(v)), FEED_ITEMS_FORM),
     # Scrapy's, as the crawl uses them.
     seconds("DOWNLOAD_DELAY"),
     share("DOWNLOAD_DELAY_JITTER"),
@@ -174,7 +177,10 @@ def setting_problems(settings: Any, environ: dict[str, str] | None = None) -> li
     environ = dict(os.environ) if environ is None else environ
     problems: list[str] = []
     names = list(settings.keys()) if hasattr(settings, "keys") else list(settings)
+    on_scrapy_cloud = bool(environ.get("SHUB_JOBKEY"))
     for name in names:
+        if name == "NEWHOMIE_DATABASE_URL" and on_scrapy_cloud:
+            continue  # Scrapy Cloud puts the settings of its UI among Scrapy's: that is where it is set there
         if name in ENVIRONMENT_ONLY:
             problems.append(ENVIRONMENT_ONLY[name])
         elif name.startswith("NEWHOMIE_") and name not in RULES_BY_NAME:

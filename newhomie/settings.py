@@ -25,7 +25,11 @@ DOWNLOAD_HANDLERS = {
     "http": "newhomie.browser.handler.PlaywrightHandler",
     "https": "newhomie.browser.handler.PlaywrightHandler",
 }
-ADDONS = {"newhomie.browser.chromium.BrowserAddon": 100}
+ADDONS = {
+    "newhomie.browser.chromium.BrowserAddon": 100,
+    # A feed (-o/-O, FEEDS) holds the listings unless told otherwise (NEWHOMIE_FEED_ITEMS).
+    "newhomie.feeds.FeedItemsAddon": 200,
+}
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
 # Path of a Chromium binary; empty means Playwright's own build if installed, else the system one.
 NEWHOMIE_CHROMIUM = os.environ.get("NEWHOMIE_CHROMIUM", "")
@@ -149,6 +153,8 @@ NEWHOMIE_DB_CLOSE_WAIT_SECONDS = 60.0
 NEWHOMIE_DB_RECONNECT_MAX_SECONDS = 30.0
 
 FEED_EXPORT_ENCODING = "utf-8"
+# What a feed holds by default: "listings", "all", or a comma list of item names (newhomie.feeds).
+NEWHOMIE_FEED_ITEMS = "listings"
 LOG_LEVEL = os.environ.get("NEWHOMIE_LOG_LEVEL", "INFO")
 # No control ports: a crawl is steered by its arguments, JOBDIR and signals.
 TELNETCONSOLE_ENABLED = False

@@ -28,14 +28,16 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 
 # requirements-dev.txt: the run-time pins (requirements.txt, through requirements-image.txt, what the
-# Docker image installs) plus the tools for tests and checks. The stamp hashes every file of that chain,
-# so editing any one of them installs again.
-req_files=(requirements.txt requirements-image.txt requirements-dev.txt)
+# Docker image installs) plus the tools for tests and checks, then the package itself (its `newhomie`
+# command). The stamp hashes every file of that chain and pyproject.toml, so editing any one installs again.
+req_files=(requirements.txt requirements-image.txt requirements-dev.txt pyproject.toml)
 req_hash=$(sha256sum "${req_files[@]}" | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$VENV/.requirements.sha256" 2>/dev/null)" != "$req_hash" ]; then
     say "installing requirements-dev.txt"
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+    # The package itself, editable: the `newhomie` command works from any folder and runs this checkout.
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps -e .
     echo "$req_hash" > "$VENV/.requirements.sha256"
 fi
 

@@ -55,6 +55,7 @@ BAD_SETTINGS = {
     "PROMETHEUS_PUSH_TIMEOUT": ("0", "5", "more than 0"),
     "PROMETHEUS_PUSH_INTERVAL": ("-60", "60", "0 or more"),
     "PROMETHEUS_SAMPLE_INTERVAL": ("x", "10", "0 or more"),
+    "NEWHOMIE_FEED_ITEMS": ("Listing,Houses", "all", "listings, all, or a comma list of Listing"),
 }
 TEXT_SETTINGS = {"NEWHOMIE_DB_SPILL_DIR", "NEWHOMIE_CHROMIUM", "NEWHOMIE_TEST_LOSE_URL"}
 #: For every spider argument, a value it refuses, with words of the message.
