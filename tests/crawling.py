@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -172,3 +174,39 @@ def assert_database_holds_ground_truth(
     assert not extra, f"{len(extra)} listings in the database that the site does not have"
     for listing_id, row in rows.items():
         assert_listing_matches(row, truth[listing_id], base_url)
+
+
+def run_crawl_reacting(
+    base_url: str,
+    database_url: str | None,
+    localities: str,
+    *,
+    when: str,
+    then: Callable[[], object],
+    log_path: Path,
+    settings: dict[str, str] | None = None,
+    timeout: float = 300,
+) -> subprocess.CompletedProcess[str]:
+    """A crawl that does `then()` once its log says `when` (a condition, not a clock: under load a crawl
+    reaches a point late, never early); its exit status and log, as run_crawl gives them."""
+    crawl = start_crawl(base_url, database_url, localities, settings=settings, log_path=log_path)
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            if when in log_path.read_text(encoding="utf-8", errors="replace"):
+                then()
+                return
+            done.wait(0.1)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        returncode = crawl.wait(timeout=timeout)
+    finally:
+        done.set()
+        if crawl.poll() is None:
+            os.killpg(crawl.pid, signal.SIGKILL)
+            crawl.wait()
+    log = log_path.read_text(encoding="utf-8", errors="replace")
+    return subprocess.CompletedProcess(crawl.args, returncode, stdout="", stderr=log)

@@ -8,7 +8,6 @@ import json
 import os
 import re
 import signal
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -20,7 +19,13 @@ import pytest
 from newhomie.browser.handler import BROWSER_PROCESS_NAMES
 from newhomie.testing.fakesite import FakeSite, Kind, RunningSite
 from newhomie.testing.fixtures import FakeSiteFactory
-from tests.crawling import assert_database_holds_ground_truth, fetch_all, run_crawl, start_crawl
+from tests.crawling import (
+    assert_database_holds_ground_truth,
+    fetch_all,
+    run_crawl,
+    run_crawl_reacting,
+    start_crawl,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -46,17 +51,19 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None
 
 
 def test_a_hung_page_restarts_the_browser_and_the_page_is_read_afterwards(
-    fakesite: RunningSite, database_url: str
+    fakesite: RunningSite, database_url: str, tmp_path: Path
 ) -> None:
     site = fakesite.site
     stuck = f"/suburb-profile/{site.localities()[0].slug}"
     site.faults.hang_paths.add(stuck)
-    # The site stops hanging a while later: by then the browser has been replaced at least once.
-    threading.Timer(6.0, site.faults.hang_paths.discard, args=(stuck,)).start()
-    result = run_crawl(
+    # The site stops hanging once the browser has been replaced.
+    result = run_crawl_reacting(
         fakesite.base_url,
         database_url,
         localities_of(site),
+        when="restarting the browser",
+        then=lambda: site.faults.hang_paths.discard(stuck),
+        log_path=tmp_path / "crawl.log",
         settings={"PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": "2000", "DOWNLOAD_TIMEOUT": "15"},
     )
     assert result.returncode == 0, result.stderr[-3000:]

@@ -16,7 +16,6 @@ import asyncio
 import os
 import re
 import signal
-import threading
 import time
 from pathlib import Path
 
@@ -28,7 +27,13 @@ from newhomie.browser.handler import LISTENER_ERRORS_AFTER_CLOSE_STAT
 from newhomie.browser.rendering import should_abort_request
 from newhomie.testing.fakesite import RunningSite
 from tests.browser.test_healing import browser_pids, localities_of, only_run, wait_until
-from tests.crawling import assert_database_holds_ground_truth, fetch_all, run_crawl, start_crawl
+from tests.crawling import (
+    assert_database_holds_ground_truth,
+    fetch_all,
+    run_crawl,
+    run_crawl_reacting,
+    start_crawl,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -69,17 +74,19 @@ def error_lines(log: str) -> list[str]:
 
 
 def test_a_restart_under_a_running_route_handler_logs_no_error_and_loses_nothing(
-    fakesite: RunningSite, database_url: str
+    fakesite: RunningSite, database_url: str, tmp_path: Path
 ) -> None:
     site = fakesite.site
     stuck = f"/suburb-profile/{site.localities()[0].slug}"
     site.faults.hang_paths.add(stuck)
-    # As in test_healing: the page hangs until after the browser has been replaced.
-    threading.Timer(6.0, site.faults.hang_paths.discard, args=(stuck,)).start()
-    result = run_crawl(
+    # As in test_healing: the page hangs until the browser has been replaced.
+    result = run_crawl_reacting(
         fakesite.base_url,
         database_url,
         localities_of(site),
+        when="restarting the browser",
+        then=lambda: site.faults.hang_paths.discard(stuck),
+        log_path=tmp_path / "crawl.log",
         settings={
             "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": "2000",
             "DOWNLOAD_TIMEOUT": "15",

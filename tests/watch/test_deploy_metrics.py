@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import psutil
 import pytest
 import yaml
 from prometheus_client.exposition import generate_latest
@@ -145,8 +146,12 @@ def browser_child() -> Iterator[subprocess.Popen[bytes]]:
     process = subprocess.Popen(
         [*command, "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    time.sleep(1.0)  # its own children (zygote, GPU, network) start
-    assert process.poll() is None, "Chromium did not start"
+    # Its own children (zygote, GPU, network) start: wait for them, not for a time.
+    deadline = time.monotonic() + 60
+    while not psutil.Process(process.pid).children() and time.monotonic() < deadline:
+        assert process.poll() is None, "Chromium did not start"
+        time.sleep(0.05)
+    assert psutil.Process(process.pid).children(), "Chromium started no processes of its own"
     yield process
     process.terminate()
     process.wait(timeout=10)

@@ -81,6 +81,7 @@ class FakeSite:
         self._by_id: dict[int, Listing] = {}
         self._secret = secrets.token_bytes(16)
         self._lock = threading.Lock()
+        self._held = 0
         self._fault_counts = {"block": 0, "5xx": 0, "truncate": 0, "429": 0}
         self._faults_fired = {"block": 0, "5xx": 0, "truncate": 0, "429": 0}
         self._pages: OrderedDict[tuple[Any, ...], Response] = OrderedDict()
@@ -312,6 +313,11 @@ class FakeSite:
         expected = hmac.new(self._secret, parts[0].encode(), hashlib.sha256).hexdigest()[:48]
         return hmac.compare_digest(expected.encode(), parts[2].encode(errors="replace"))
 
+    def held_requests(self) -> int:
+        """How many requests a hang fault is holding right now."""
+        with self._lock:
+            return self._held
+
     def cookie_header(self) -> str:
         """A `Cookie:` header value that passes the gate, for plain HTTP clients in tests."""
         return f"{COOKIE_NAME}={self.issue_cookie()}"
@@ -362,10 +368,16 @@ class FakeSite:
         faults = self.faults
         fault: str | None = None
         if faults.hang_paths and (path in faults.hang_paths or target in faults.hang_paths):
-            while path in faults.hang_paths or target in faults.hang_paths:
-                if stop.wait(0.05):
-                    log(None, "hang")
-                    return None
+            with self._lock:
+                self._held += 1
+            try:
+                while path in faults.hang_paths or target in faults.hang_paths:
+                    if stop.wait(0.05):
+                        log(None, "hang")
+                        return None
+            finally:
+                with self._lock:
+                    self._held -= 1
             fault = "hang"
         if faults.slow_seconds > 0:
             stop.wait(faults.slow_seconds)
