@@ -8,6 +8,7 @@ import json
 import os
 import re
 import signal
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -50,22 +51,34 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None
         time.sleep(0.05)
 
 
-def test_a_hung_page_restarts_the_browser_and_the_page_is_read_afterwards(
-    fakesite: RunningSite, database_url: str, tmp_path: Path
-) -> None:
+def crawl_through_a_hung_page(
+    fakesite: RunningSite, database_url: str, log_path: Path, settings: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """A crawl of the site whose first suburb profile hangs until the log says the browser is being
+    replaced (a condition, so a loaded machine only makes it later)."""
     site = fakesite.site
     stuck = f"/suburb-profile/{site.localities()[0].slug}"
     site.faults.hang_paths.add(stuck)
-    # The site stops hanging once the browser has been replaced.
-    result = run_crawl_reacting(
+    return run_crawl_reacting(
         fakesite.base_url,
         database_url,
         localities_of(site),
         when="restarting the browser",
         then=lambda: site.faults.hang_paths.discard(stuck),
-        log_path=tmp_path / "crawl.log",
-        settings={"PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": "2000", "DOWNLOAD_TIMEOUT": "15"},
+        log_path=log_path,
+        settings={
+            "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": "2000",
+            "DOWNLOAD_TIMEOUT": "15",
+            **(settings or {}),
+        },
     )
+
+
+def test_a_hung_page_restarts_the_browser_and_the_page_is_read_afterwards(
+    fakesite: RunningSite, database_url: str, tmp_path: Path
+) -> None:
+    site = fakesite.site
+    result = crawl_through_a_hung_page(fakesite, database_url, tmp_path / "crawl.log")
     assert result.returncode == 0, result.stderr[-3000:]
     assert_database_holds_ground_truth(site, database_url, fakesite.base_url)
     stats = only_run(database_url)["stats"]

@@ -26,12 +26,17 @@ from playwright.async_api import Request as PlaywrightRequest
 from newhomie.browser.handler import LISTENER_ERRORS_AFTER_CLOSE_STAT
 from newhomie.browser.rendering import should_abort_request
 from newhomie.testing.fakesite import RunningSite
-from tests.browser.test_healing import browser_pids, localities_of, only_run, wait_until
+from tests.browser.test_healing import (
+    browser_pids,
+    crawl_through_a_hung_page,
+    localities_of,
+    only_run,
+    wait_until,
+)
 from tests.crawling import (
     assert_database_holds_ground_truth,
     fetch_all,
     run_crawl,
-    run_crawl_reacting,
     start_crawl,
 )
 
@@ -77,21 +82,11 @@ def test_a_restart_under_a_running_route_handler_logs_no_error_and_loses_nothing
     fakesite: RunningSite, database_url: str, tmp_path: Path
 ) -> None:
     site = fakesite.site
-    stuck = f"/suburb-profile/{site.localities()[0].slug}"
-    site.faults.hang_paths.add(stuck)
-    # As in test_healing: the page hangs until the browser has been replaced.
-    result = run_crawl_reacting(
-        fakesite.base_url,
+    result = crawl_through_a_hung_page(
+        fakesite,
         database_url,
-        localities_of(site),
-        when="restarting the browser",
-        then=lambda: site.faults.hang_paths.discard(stuck),
-        log_path=tmp_path / "crawl.log",
-        settings={
-            "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": "2000",
-            "DOWNLOAD_TIMEOUT": "15",
-            "PLAYWRIGHT_ABORT_REQUEST": f"{__name__}.ask_the_browser_until_it_is_closed",
-        },
+        tmp_path / "crawl.log",
+        {"PLAYWRIGHT_ABORT_REQUEST": f"{__name__}.ask_the_browser_until_it_is_closed"},
     )
     assert result.returncode == 0, result.stderr[-3000:]
     stats = only_run(database_url)["stats"]

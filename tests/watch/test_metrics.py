@@ -82,7 +82,7 @@ def pushgateway(tmp_path: Path) -> Iterator[str]:
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + 60
         while True:
             try:
                 if http_get(f"{url}/-/ready")[0] == 200:
