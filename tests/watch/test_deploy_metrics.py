@@ -30,6 +30,7 @@ from newhomie import signals as newhomie_signals
 from newhomie.browser.chromium import resolve_chromium
 from newhomie.watch.metrics import PrometheusExporter
 from newhomie.watch.metrics.families import Families
+from newhomie.watch.metrics.processes import is_browser_process
 from tests.paths import REPO
 
 DASHBOARD = REPO / "deploy" / "grafana" / "newhomie-dashboard.json"
@@ -138,6 +139,15 @@ class Exported:
         return {selector.metric for selector in selectors}
 
 
+def chromium_runs(pid: int) -> bool:
+    """The browser is up: it has children, and every one is Chromium's."""
+    try:
+        children = psutil.Process(pid).children(recursive=True)
+        return bool(children) and all(is_browser_process(child) for child in children)
+    except psutil.Error:
+        return False  # a helper ended while we looked
+
+
 @pytest.fixture(scope="module")
 def browser_child() -> Iterator[subprocess.Popen[bytes]]:
     """A real Chromium as a child of this process: the exporter's "browser" group."""
@@ -146,12 +156,13 @@ def browser_child() -> Iterator[subprocess.Popen[bytes]]:
     process = subprocess.Popen(
         [*command, "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    # Its own children (zygote, GPU, network) start: wait for them, not for a time.
+    # Wait for Chromium's own children (zygote, GPU, network), not for a time. Debian's /usr/bin/chromium
+    # is a shell script whose helpers (uname, grep, tr) come first: they are not the browser.
     deadline = time.monotonic() + 60
-    while not psutil.Process(process.pid).children() and time.monotonic() < deadline:
+    while not chromium_runs(process.pid):
         assert process.poll() is None, "Chromium did not start"
+        assert time.monotonic() < deadline, "Chromium started no processes of its own"
         time.sleep(0.05)
-    assert psutil.Process(process.pid).children(), "Chromium started no processes of its own"
     yield process
     process.terminate()
     process.wait(timeout=10)
