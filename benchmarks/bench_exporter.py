@@ -51,8 +51,8 @@ sys.path.insert(0, str(ROOT))
 
 from newhomie import settings as project_settings  # noqa: E402
 from newhomie.store.connection import connect  # noqa: E402
-from newhomie.store.embedded import import_pgserver  # noqa: E402
 from newhomie.store.migrations import migrate  # noqa: E402
+from newhomie.store.pg_cluster import scratch_server  # noqa: E402
 from newhomie.store.target import DATABASE_URL_ENV, with_database  # noqa: E402
 from newhomie.testing.fakesite import FakeSite, serve  # noqa: E402
 from tests.crawling import run_crawl  # noqa: E402
@@ -91,11 +91,8 @@ def database_server(directory: Path) -> Iterator[str]:
     if url:
         yield url
         return
-    server = import_pgserver().get_server(directory / "pgdata", cleanup_mode="delete")
-    try:
-        yield str(server.get_uri())
-    finally:
-        server.cleanup()
+    with scratch_server(directory) as cluster:
+        yield cluster.url()
 
 
 @contextmanager

@@ -8,21 +8,23 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from newhomie.store.connection import connect
-from newhomie.store.embedded import import_pgserver
+from newhomie.store.pg_cluster import scratch_server
 from newhomie.store.redact import redact_url
 from newhomie.store.target import DATABASE_URL_ENV, with_database
 
 
-def server_url(scratch: Path) -> tuple[str, Any]:
-    """The server in use (NEWHOMIE_DATABASE_URL), else an embedded one under `scratch` (returned, to stop)."""
+@contextmanager
+def server_url(scratch: Path) -> Iterator[tuple[str, bool]]:
+    """The server in use (NEWHOMIE_DATABASE_URL), else an embedded one under `scratch`, deleted afterwards;
+    and whether it is that embedded one."""
     url = os.environ.get(DATABASE_URL_ENV, "").strip()
     if url:
-        return url, None
-    server = import_pgserver().get_server(scratch / "pgdata", cleanup_mode="delete")
-    return str(server.get_uri()), server
+        yield url, False
+        return
+    with scratch_server(scratch) as cluster:
+        yield cluster.url(), True
 
 
 def admin_execute(url: str, statement: str) -> None:
@@ -47,13 +49,11 @@ class ScratchDatabase:
 @contextmanager
 def scratch_database(directory: Path, prefix: str = "newhomie_bench") -> Iterator[ScratchDatabase]:
     """A database of its own on the scratch server, dropped afterwards (and the embedded server stopped)."""
-    server, embedded = server_url(directory)
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    admin_execute(server, f"CREATE DATABASE {name}")
-    where = "embedded PostgreSQL" if embedded is not None else redact_url(server)
-    try:
-        yield ScratchDatabase(with_database(server, name), name, where)
-    finally:
-        admin_execute(server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        if embedded is not None:
-            embedded.cleanup()
+    with server_url(directory) as (server, embedded):
+        name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+        admin_execute(server, f"CREATE DATABASE {name}")
+        where = "embedded PostgreSQL" if embedded else redact_url(server)
+        try:
+            yield ScratchDatabase(with_database(server, name), name, where)
+        finally:
+            admin_execute(server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

@@ -14,8 +14,10 @@ import psycopg2.extensions
 import pytest
 
 from newhomie.store.connection import connect
-from newhomie.store.embedded import import_pgserver
+from newhomie.store.embedded import release_embedded, stop_embedded
+from newhomie.store.leases import IDLE_ENV
 from newhomie.store.migrations import migrate
+from newhomie.store.pg_cluster import scratch_server
 from newhomie.store.target import with_database
 
 pytest_plugins = ["newhomie.testing.fixtures"]
@@ -30,7 +32,13 @@ def newhomie_home() -> Iterator[Path]:
     home = Path(tempfile.mkdtemp(prefix="newhomie-test-home-"))
     before = os.environ.get("NEWHOMIE_HOME")
     os.environ["NEWHOMIE_HOME"] = str(home)
+    # A server that the commands tests run start stops as the last of them ends: none outlives the suite.
+    os.environ.setdefault(IDLE_ENV, "0")
     yield home
+    # The session's own embedded server (commands the tests ran started it): stopped now, not by its keeper
+    # after the idle time, since its folder goes next.
+    release_embedded()
+    stop_embedded(force=True)
     if before is None:
         os.environ.pop("NEWHOMIE_HOME", None)
     else:
@@ -47,11 +55,10 @@ def pg_server_url() -> Iterator[str]:
         return
     # Its own directory: pytest's temporary directories are rotated by other pytest runs.
     data_dir = Path(tempfile.mkdtemp(prefix="newhomie-test-pg-"))
-    server = import_pgserver().get_server(data_dir, cleanup_mode="delete")
     try:
-        yield str(server.get_uri())
+        with scratch_server(data_dir) as cluster:
+            yield cluster.url()
     finally:
-        server.cleanup()
         shutil.rmtree(data_dir, ignore_errors=True)
 
 

