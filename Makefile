@@ -1,18 +1,29 @@
 # The README's commands. Each one runs the idempotent set-up first.
-VENV := .venv
+VENV ?= .venv
 PY := $(VENV)/bin/python
 LOCALITIES ?= Dandenong VIC 3175;Richmond VIC 3121
 
-.PHONY: setup crawl test demo lint format typecheck bench soak clean
+.PHONY: setup crawl test test-python test-server ci demo lint format typecheck bench soak clean
 
 setup:
-	@bash scripts/setup.sh
+	@NEWHOMIE_VENV=$(VENV) bash scripts/setup.sh
 
 crawl: setup
 	$(VENV)/bin/scrapy crawl listings -a localities="$(LOCALITIES)"
 
 test: setup lint typecheck
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Under another Python 3.11+ of the machine, if it has one: set-up, demo, storage tests (.venv-smoke/).
+test-python: setup
+	@bash scripts/smoke_python.sh
+
+# The storage and end-to-end database tests against Debian's PostgreSQL over TCP, not the embedded one.
+test-server: setup
+	@bash scripts/test_server.sh
+
+# What CI runs: the suite, then the same code under a second Python and against a second server.
+ci: test test-python test-server
 
 demo: setup
 	$(PY) -m newhomie demo
@@ -39,4 +50,4 @@ soak: setup
 	$(PY) benchmarks/bench_soak.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-smoke .pytest_cache .mypy_cache .ruff_cache

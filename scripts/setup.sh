@@ -1,21 +1,58 @@
 #!/usr/bin/env bash
-# Idempotent set-up: .venv/ with the pinned requirements (requirements-dev.txt), and a Chromium for
-# scrapy-playwright.
+# Idempotent set-up: .venv/ with the pinned requirements (requirements-dev.txt), a Chromium for
+# scrapy-playwright, and the programs the tests use (a Pushgateway, Debian's PostgreSQL).
+# The Python: NEWHOMIE_PYTHON, else the newest Python 3.11 or newer found on PATH (python3.N) or in pyenv.
 # Takes seconds when everything is already in place (stamps in .venv/ remember what was done).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PYTHON=${PYTHON:-python3}
-VENV=.venv
+VENV=${NEWHOMIE_VENV:-.venv}
 say() { printf 'setup: %s\n' "$*"; }
 
-if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
-    say "Python 3.11 or newer is needed (found: $("$PYTHON" --version 2>&1 || echo none)); set PYTHON=/path/to/python3.11"
-    exit 1
+# The version of a Python 3.11+ ("3.13"), or nothing for anything else (a pyenv shim of a version that is
+# not selected fails here, as it should).
+supported_version() {
+    "$1" -c 'import sys; sys.exit(sys.version_info < (3, 11)); ' 2>/dev/null \
+        && "$1" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null
+}
+# The newest Python 3.11+ on the machine: python3.N and python3 on PATH, then pyenv's builds.
+newest_python() {
+    local candidate version best="" best_version=""
+    local candidates=(python3 $(compgen -c python3. | grep -E '^python3\.[0-9]+$' | sort -u))
+    if command -v pyenv >/dev/null; then
+        candidates+=("$(pyenv root)"/versions/*/bin/python3)
+    fi
+    for candidate in "${candidates[@]}"; do
+        version=$(supported_version "$candidate") || continue
+        if [ -z "$best" ] || [ "$(printf '%s\n%s\n' "$best_version" "$version" | sort -V | tail -1)" != "$best_version" ]; then
+            best=$(command -v "$candidate") best_version=$version
+        fi
+    done
+    [ -n "$best" ] && echo "$best"
+}
+
+wanted=${NEWHOMIE_PYTHON:-${PYTHON:-}}
+if [ -n "$wanted" ]; then
+    supported_version "$wanted" >/dev/null || {
+        say "NEWHOMIE_PYTHON=$wanted is not a Python 3.11 or newer ($("$wanted" --version 2>&1 | head -1))"; exit 1; }
+    PYTHON=$wanted
+    # A venv of another version is made again: the interpreter asked for is the one used.
+    if [ -x "$VENV/bin/python" ] && [ "$(supported_version "$VENV/bin/python")" != "$(supported_version "$wanted")" ]; then
+        say "$VENV is Python $(supported_version "$VENV/bin/python"); making it again with $wanted"
+        rm -rf "$VENV"
+    fi
+elif [ -x "$VENV/bin/python" ] && supported_version "$VENV/bin/python" >/dev/null; then
+    PYTHON=$VENV/bin/python  # made earlier: kept (NEWHOMIE_PYTHON=... or `make clean` changes it)
+else
+    PYTHON=$(newest_python) || {
+        say "no Python 3.11 or newer found (on PATH as python3.N, or in pyenv): install one, or set NEWHOMIE_PYTHON=/path/to/python3"
+        exit 1
+    }
 fi
 
 # The venv module is split out of Python on Debian/Ubuntu.
 if [ ! -x "$VENV/bin/python" ]; then
+    say "using Python $(supported_version "$PYTHON") at $PYTHON"
     say "creating $VENV"
     if ! "$PYTHON" -m venv "$VENV" 2>/dev/null; then
         if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -39,6 +76,7 @@ if [ "$(cat "$VENV/.requirements.sha256" 2>/dev/null)" != "$req_hash" ]; then
     # The package itself, editable: the `newhomie` command works from any folder and runs this checkout.
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps -e .
     echo "$req_hash" > "$VENV/.requirements.sha256"
+    say "$VENV runs Python $(supported_version "$VENV/bin/python")"
 fi
 
 # Chromium: an explicit NEWHOMIE_CHROMIUM wins; then Playwright's own build (downloaded where the
@@ -83,5 +121,18 @@ if ! command -v prometheus-pushgateway >/dev/null; then
         fi
     else
         say "no prometheus-pushgateway: tests/watch/test_metrics.py needs it (apt-get install prometheus-pushgateway)"
+    fi
+fi
+
+# A PostgreSQL server that is not the embedded one, for `make test-server` ("any PostgreSQL 14+ by URL"), and
+# the older PostgreSQL whose data folders `db upgrade` is tested on: Debian's package, installed when
+# missing and root. Its own service is not needed: scripts/postgres_server.sh starts a cluster of ours.
+if [ ! -d /usr/lib/postgresql ] || [ -z "$(ls /usr/lib/postgresql/*/bin/postgres 2>/dev/null)" ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        say "installing Debian's postgresql (for make test-server and the upgrade tests)"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    else
+        say "no PostgreSQL server package: make test-server and tests/store/test_embedded_upgrade.py need one (apt-get install postgresql)"
     fi
 fi
