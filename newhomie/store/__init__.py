@@ -1,7 +1,10 @@
 """The database: which one, its schema, and every write and read of the crawl's data.
 
 - `target`: the database in use (NEWHOMIE_DATABASE_URL, Scrapy Cloud's setting, or the embedded one);
-- `embedded`: the embedded PostgreSQL started on demand under NEWHOMIE_HOME;
+- `embedded`: the embedded PostgreSQL started on demand under NEWHOMIE_HOME, and its status;
+- `pg_cluster`: a data folder and its server (initdb, start, stop, a stale postmaster.pid);
+- `leases`, `keeper`: which commands use the embedded server, and the process that stops it when idle;
+- `pg_upgrade`: an embedded database of an older PostgreSQL carried over;
 - `redact`: database URLs and connection strings with their secrets masked, for every line that names one;
 - `connection`: `connection(url)` and `transaction(conn)`, the one way to talk to it;
 - `migrations`: the numbered migrations of `newhomie/sql/migrations`, applied once each;
