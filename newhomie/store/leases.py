@@ -15,6 +15,7 @@ Under NEWHOMIE_HOME/server/:
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import subprocess
 import sys
@@ -23,6 +24,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
+
+import newhomie
+
+logger = logging.getLogger(__name__)
 
 IDLE_ENV = "NEWHOMIE_EMBEDDED_IDLE_SECONDS"
 DEFAULT_IDLE_S = 60.0
@@ -130,9 +135,21 @@ def spawn_keeper(home: Path, pgdata: Path, bindir: Path) -> None:
     if keeper_running(home):
         return
     log = server_folder(home) / "keeper.log"
+    # Where this process found the package (a checkout, site-packages, or the zipped egg Scrapyd runs, which
+    # is on sys.path only in its runner): the keeper imports it from there too.
+    package_root = str(Path(newhomie.__file__).resolve().parents[1])
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])),
+    }
     with open(log, "a", encoding="utf-8") as out:
-        subprocess.run(
-            [sys.executable, "-m", "newhomie.store.keeper", str(home), str(pgdata), str(bindir)],
-            stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True, check=True, cwd="/",
-            timeout=60,
-        )  # fmt: skip
+        try:
+            subprocess.run(
+                [sys.executable, "-m", "newhomie.store.keeper", str(home), str(pgdata), str(bindir)],
+                stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True, check=True, cwd="/",
+                timeout=60, env=env,
+            )  # fmt: skip
+        except (OSError, subprocess.SubprocessError) as exc:
+            # The command goes on (its data matters more); only the idle stop is lost, and said so.
+            logger.warning("no keeper for the embedded server in %s (%s; see %s): stop it with "
+                           "`python -m newhomie db stop`", home, exc, log)  # fmt: skip
