@@ -22,8 +22,11 @@ test-python: setup
 test-server: setup
 	@bash scripts/test_server.sh
 
-# What CI runs: the suite, then the same code under a second Python and against a second server.
-ci: test test-python test-server
+# What CI runs: the suite (and a check that it left no server running), then the same code under a
+# second Python and against a second server.
+ci: test
+	$(PY) scripts/no_servers_left.py
+	@$(MAKE) --no-print-directory test-python test-server
 
 demo: setup
 	$(PY) -m newhomie demo
