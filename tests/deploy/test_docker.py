@@ -105,11 +105,15 @@ def pinned_requirements(path: Path) -> dict[str, str]:
                 pins[name] = version
             continue
         assert not text.startswith("-"), f"{path.name}: {text!r}: only pins and -r are expected"
-        name, equals, version = text.partition("==")
-        assert equals, f"{path.name}: {text!r} is not pinned with =="
-        assert version.strip(), f"{path.name}: {text!r} has no version"
-        assert name.strip() not in pins, f"{path.name}: {name.strip()} is pinned twice"
-        pins[name.strip()] = version.strip()
+        requirement = Requirement(text)
+        specifiers = list(requirement.specifier)
+        assert specifiers, f"{path.name}: {text!r} has no version"
+        specifier, *more = specifiers
+        assert specifier.operator == "==", f"{path.name}: {text!r} is not pinned with =="
+        assert not more, f"{path.name}: {text!r} is not one pin"
+        assert requirement.name not in pins, f"{path.name}: {requirement.name} is pinned twice"
+        if requirement.marker is None or requirement.marker.evaluate():  # a pin for other Pythons only
+            pins[requirement.name] = specifier.version
     return pins
 
 
