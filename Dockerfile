@@ -5,7 +5,7 @@
 # scrapinghub-entrypoint-scrapy in requirements-image.txt, as user `nobody` in /scrapinghub, with HOME set
 # to that directory and wiped: so no ENTRYPOINT (it would swallow those commands), and nothing the crawler
 # needs lives under a home directory. The browser is Debian's Chromium, installed system-wide.
-FROM python:3.11-slim-bookworm
+FROM python:3.13-slim-bookworm
 
 ENV PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \

@@ -296,7 +296,12 @@ class Cluster:
         postmaster = self.running()
         if postmaster is None:
             return False
-        self._run("pg_ctl", "stop", "-D", str(self.pgdata), "-w", "-t", str(START_TIMEOUT_S), "-m", mode)
+        try:
+            self._run("pg_ctl", "stop", "-D", str(self.pgdata), "-w", "-t", str(START_TIMEOUT_S), "-m", mode)
+        except DatabaseUnavailable:
+            if self.running() is None:  # stopped meanwhile by another (its keeper, `db stop`)
+                return False
+            raise
         return True
 
     def url(self) -> str:
