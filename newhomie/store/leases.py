@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import IO
 
 import newhomie
+from newhomie.store.redact import redact
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +81,7 @@ class Lease:
         self._name = _open_lock(self._mine)
         fcntl.flock(self._name, fcntl.LOCK_EX)
         self._name.truncate(0)
-        self._name.write(" ".join(sys.argv) or sys.executable)
+        self._name.write(redact(" ".join(sys.argv)) or sys.executable)  # `db status` shows it
         self._name.flush()
         self._users = _open_lock(folder / "users.lock")
         # Waits only while the keeper is stopping the server; the start that follows starts it again.
