@@ -34,7 +34,8 @@ newest_python() {
 wanted=${NEWHOMIE_PYTHON:-${PYTHON:-}}
 if [ -n "$wanted" ]; then
     supported_version "$wanted" >/dev/null || {
-        say "NEWHOMIE_PYTHON=$wanted is not a Python 3.11 or newer ($("$wanted" --version 2>&1 | head -1))"; exit 1; }
+        found=$( (command -v "$wanted" >/dev/null && "$wanted" --version 2>&1 | head -1) || echo "not found")
+        say "NEWHOMIE_PYTHON=$wanted is not a Python 3.11 or newer ($found)"; exit 1; }
     PYTHON=$wanted
     # A venv of another version is made again: the interpreter asked for is the one used.
     if [ -x "$VENV/bin/python" ] && [ "$(supported_version "$VENV/bin/python")" != "$(supported_version "$wanted")" ]; then
