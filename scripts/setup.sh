@@ -34,8 +34,8 @@ newest_python() {
 wanted=${NEWHOMIE_PYTHON:-${PYTHON:-}}
 if [ -n "$wanted" ]; then
     supported_version "$wanted" >/dev/null || {
-        found=$( (command -v "$wanted" >/dev/null && "$wanted" --version 2>&1 | head -1) || echo "not found")
-        say "NEWHOMIE_PYTHON=$wanted is not a Python 3.11 or newer ($found)"; exit 1; }
+        found=$("$wanted" --version 2>/dev/null | head -1) || true
+        say "NEWHOMIE_PYTHON=$wanted is not a Python 3.11 or newer (${found:-it does not run})"; exit 1; }
     PYTHON=$wanted
     # A venv of another version is made again: the interpreter asked for is the one used.
     if [ -x "$VENV/bin/python" ] && [ "$(supported_version "$VENV/bin/python")" != "$(supported_version "$wanted")" ]; then
