@@ -102,3 +102,12 @@ def conn(database_url: str) -> Iterator[psycopg2.extensions.connection]:
     connection = connect(database_url)
     yield connection
     connection.close()
+
+
+@pytest.fixture
+def own_tmp() -> Iterator[Path]:
+    """A temporary folder of the test's own, outside pytest's: another pytest run on the machine rotates
+    pytest's folders away, even while a server of this run still has its data there."""
+    folder = Path(tempfile.mkdtemp(prefix="newhomie-test-"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)

@@ -45,8 +45,8 @@ def wait_until(condition: Callable[[], object], what: str) -> None:
 
 
 @pytest.fixture
-def home(tmp_path: Path) -> Iterator[Path]:
-    folder = tmp_path / "home"
+def home(own_tmp: Path) -> Iterator[Path]:
+    folder = own_tmp / "home"
     yield folder
     cluster = Cluster(folder / "pgdata", embedded_binaries())
     if cluster.initialised():
@@ -117,8 +117,8 @@ def test_the_idle_time_keeps_it_warm_and_db_stop_ends_it(home: Path) -> None:
     assert "not running" in newhomie(home, "db", "status").stdout
 
 
-def test_two_commands_at_once_share_one_server(home: Path, tmp_path: Path) -> None:
-    release = tmp_path / "release"
+def test_two_commands_at_once_share_one_server(home: Path, own_tmp: Path) -> None:
+    release = own_tmp / "release"
     first, second = holder(home, release), holder(home, release)
     try:
         assert first.stdout is not None
@@ -138,8 +138,8 @@ def test_two_commands_at_once_share_one_server(home: Path, tmp_path: Path) -> No
     wait_until(lambda: server_of(home).running() is None, "the server to stop after both commands")
 
 
-def test_a_killed_commands_server_still_stops(home: Path, tmp_path: Path) -> None:
-    command = holder(home, tmp_path / "never")
+def test_a_killed_commands_server_still_stops(home: Path, own_tmp: Path) -> None:
+    command = holder(home, own_tmp / "never")
     assert command.stdout is not None
     int(command.stdout.readline())
     command.send_signal(signal.SIGKILL)  # no atexit, no clean-up: only the kernel lets go of its locks
@@ -147,8 +147,8 @@ def test_a_killed_commands_server_still_stops(home: Path, tmp_path: Path) -> Non
     wait_until(lambda: server_of(home).running() is None, "the keeper to stop a killed command's server")
 
 
-def test_a_server_left_without_its_keeper_is_reused_then_stopped(home: Path, tmp_path: Path) -> None:
-    command = holder(home, tmp_path / "never")
+def test_a_server_left_without_its_keeper_is_reused_then_stopped(home: Path, own_tmp: Path) -> None:
+    command = holder(home, own_tmp / "never")
     assert command.stdout is not None
     left = int(command.stdout.readline())
     wait_until(lambda: keepers_of(home), "the keeper to start")
@@ -158,7 +158,7 @@ def test_a_server_left_without_its_keeper_is_reused_then_stopped(home: Path, tmp
     command.wait(DEADLINE_S)
     assert server_of(home).running() is not None, "the server is left running, as after a killed crawl"
 
-    release = tmp_path / "release"
+    release = own_tmp / "release"
     reuser = holder(home, release)
     assert reuser.stdout is not None
     assert int(reuser.stdout.readline()) == left, "the left server was not reused"
@@ -168,8 +168,8 @@ def test_a_server_left_without_its_keeper_is_reused_then_stopped(home: Path, tmp
     wait_until(lambda: server_of(home).running() is None, "the new keeper to stop it")
 
 
-def test_a_stale_postmaster_pid_does_not_stop_the_next_run(home: Path, tmp_path: Path) -> None:
-    release = tmp_path / "release"
+def test_a_stale_postmaster_pid_does_not_stop_the_next_run(home: Path, own_tmp: Path) -> None:
+    release = own_tmp / "release"
     command = holder(home, release, idle=600)
     assert command.stdout is not None
     postmaster = psutil.Process(int(command.stdout.readline()))

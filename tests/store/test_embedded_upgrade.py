@@ -49,10 +49,10 @@ def test_an_older_postgresql_is_there_to_test_the_upgrade_with() -> None:
 
 
 @pytest.fixture
-def old_home(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Path, Cluster]]:
+def old_home(request: pytest.FixtureRequest, own_tmp: Path) -> Iterator[tuple[Path, Cluster]]:
     """A NEWHOMIE_HOME whose pgdata an older server wrote, with a crawl's rows in it; the old server
     left running when it was pgserver's (as newhomie left it), stopped otherwise."""
-    home = tmp_path / "home"
+    home = own_tmp / "home"
     pgdata = home / "pgdata"
     home.mkdir()
     source: str = request.param
