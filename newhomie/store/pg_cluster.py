@@ -196,7 +196,7 @@ class Cluster:
     def initialised(self) -> bool:
         return (self.pgdata / "PG_VERSION").exists()
 
-    def initdb(self, *, data_checksums: bool = True) -> None:
+    def initdb(self) -> None:
         """A new, empty data folder: trust over the socket (no TCP port is opened, the socket folder is
         the owner's), UTF-8."""
         self.pgdata.mkdir(parents=True, exist_ok=True)
@@ -206,16 +206,10 @@ class Cluster:
             _allow_traversal(self.pgdata.parent)
             _allow_traversal(self.binaries.bindir)
         self.pgdata.chmod(0o700)
-        args = [
-            "-D",
-            str(self.pgdata),
-            "-U",
-            SUPERUSER,
-            "--auth=trust",
-            "--encoding=UTF8",
+        self._run(
+            "initdb", "-D", str(self.pgdata), "-U", SUPERUSER, "--auth=trust", "--encoding=UTF8",
             "--locale=C.UTF-8",
-        ]
-        self._run("initdb", *args, *([] if data_checksums else ["--no-data-checksums"]))
+        )  # fmt: skip
 
     def running(self) -> Postmaster | None:
         """The server running on this folder, or None. A postmaster.pid whose process is gone, or is some
