@@ -9,27 +9,7 @@ cd "$(dirname "$0")/.."
 VENV=${NEWHOMIE_VENV:-.venv}
 say() { printf 'setup: %s\n' "$*"; }
 
-# The version of a Python 3.11+ ("3.13"), or nothing for anything else (a pyenv shim of a version that is
-# not selected fails here, as it should).
-supported_version() {
-    "$1" -c 'import sys; sys.exit(sys.version_info < (3, 11)); ' 2>/dev/null \
-        && "$1" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null
-}
-# The newest Python 3.11+ on the machine: python3.N and python3 on PATH, then pyenv's builds.
-newest_python() {
-    local candidate version best="" best_version=""
-    local candidates=(python3 $(compgen -c python3. | grep -E '^python3\.[0-9]+$' | sort -u))
-    if command -v pyenv >/dev/null; then
-        candidates+=("$(pyenv root)"/versions/*/bin/python3)
-    fi
-    for candidate in "${candidates[@]}"; do
-        version=$(supported_version "$candidate") || continue
-        if [ -z "$best" ] || [ "$(printf '%s\n%s\n' "$best_version" "$version" | sort -V | tail -1)" != "$best_version" ]; then
-            best=$(command -v "$candidate") best_version=$version
-        fi
-    done
-    [ -n "$best" ] && echo "$best"
-}
+source scripts/pythons.sh  # supported_version, newest_python
 
 wanted=${NEWHOMIE_PYTHON:-${PYTHON:-}}
 if [ -n "$wanted" ]; then

@@ -6,19 +6,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { printf 'test-python: %s\n' "$*"; }
-source <(sed -n '/^supported_version()/,/^}/p' scripts/setup.sh)
+source scripts/pythons.sh
 
 main_version=$(supported_version .venv/bin/python)
-candidates=(python3 $(compgen -c python3. | grep -E '^python3\.[0-9]+$' | sort -u))
-command -v pyenv >/dev/null && candidates+=("$(pyenv root)"/versions/*/bin/python3)
-other="" other_version=""
-for candidate in "${candidates[@]}"; do
-    version=$(supported_version "$candidate") || continue
-    [ "$version" = "$main_version" ] && continue
-    if [ -z "$other" ] || [ "$(printf '%s\n%s\n' "$other_version" "$version" | sort -V | head -1)" = "$version" ]; then
-        other=$(command -v "$candidate") other_version=$version
-    fi
-done
+# The oldest other version (the last found, of several of one version).
+line=$(supported_pythons | tac | sort -s -k1,1V | grep -v "^$main_version " | head -1) || true
+other=${line#* } other_version=${line%% *}
 if [ -z "$other" ]; then
     say "no Python 3.11+ but .venv's $main_version on this machine: nothing to run"
     exit 0

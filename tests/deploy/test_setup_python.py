@@ -1,6 +1,6 @@
 """`make setup` picks its Python as the README says: NEWHOMIE_PYTHON, else the newest Python 3.11+ on the
-machine, skipping what does not run (a pyenv shim of an unselected version); and stops with one line when
-there is none. The set-up's own functions, run by bash on a PATH of the test's making."""
+machine, skipping what does not run (a pyenv shim of an unselected version); and finds none when there is
+none. The set-up's own functions (scripts/pythons.sh), run by bash on a PATH of the test's making."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tests.paths import REPO
 
-SETUP = REPO / "scripts" / "setup.sh"
+PYTHONS = REPO / "scripts" / "pythons.sh"
 
 
 def pick(path: Path) -> subprocess.CompletedProcess[str]:
@@ -23,7 +23,7 @@ def pick(path: Path) -> subprocess.CompletedProcess[str]:
         assert target, tool
         (tools / tool).symlink_to(target)
     script = f"""
-        source <(sed -n '/^supported_version()/,/^}}/p;/^newest_python()/,/^}}/p' {SETUP})
+        source {PYTHONS}
         newest_python || {{ echo none; exit 1; }}
     """
     return subprocess.run(
