@@ -8,14 +8,13 @@ with `kill -9` let go of their leases too (the kernel drops their locks), so the
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import sys
 import time
 from pathlib import Path
 
-from newhomie.store.leases import idle_seconds, no_users, server_folder, start_lock
+from newhomie.store.leases import idle_seconds, no_users, server_folder, start_lock, take_keeper_lock
 from newhomie.store.pg_cluster import Cluster, binaries_in
 
 logger = logging.getLogger("newhomie.store.keeper")
@@ -23,10 +22,8 @@ logger = logging.getLogger("newhomie.store.keeper")
 
 def keep(home: Path, pgdata: Path, bindir: Path) -> int:
     folder = server_folder(home)
-    keeper_lock = open(folder / "keeper.lock", "a+", encoding="utf-8")  # noqa: SIM115 (held until exit)
-    try:
-        fcntl.flock(keeper_lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
+    keeper_lock = take_keeper_lock(home)
+    if keeper_lock is None:
         return 0  # another keeper keeps it
     idle = idle_seconds()
     cluster = Cluster(pgdata, binaries_in(bindir))

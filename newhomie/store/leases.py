@@ -126,6 +126,15 @@ def no_users(home: Path, *, wait: bool) -> Iterator[bool]:
             yield _try_lock(handle, fcntl.LOCK_EX)
 
 
+def take_keeper_lock(home: Path) -> IO[str] | None:
+    """The keeper's lock, taken and held until the handle is closed; None when another keeper holds it."""
+    handle = _open_lock(server_folder(home) / "keeper.lock")
+    if _try_lock(handle, fcntl.LOCK_EX):
+        return handle
+    handle.close()
+    return None
+
+
 def keeper_running(home: Path) -> bool:
     with _open_lock(server_folder(home) / "keeper.lock") as handle:
         return not _try_lock(handle, fcntl.LOCK_SH)
