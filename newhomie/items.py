@@ -207,6 +207,15 @@ class MarketRow(BaseItem):
     sales_growth: list[SalesGrowth]
 
 
+class Neighbour(BaseItem):
+    """A suburb a profile names as surrounding it; state and postcode are read from its slug's tail."""
+
+    slug: Slug
+    name: NonEmpty
+    state: State
+    postcode: Postcode
+
+
 class SuburbProfile(BaseItem):
     slug: Slug
     name: NonEmpty
@@ -224,6 +233,8 @@ class SuburbProfile(BaseItem):
     schools: list[School]
     boundary: Annotated[dict[str, Any] | None, BeforeValidator(_geojson)]
     surrounding_slugs: list[Slug]
+    #: The surrounding suburbs with their names (for discovering localities no list has).
+    neighbours: list[Neighbour] = []
     #: The page it was read from.
     url: Url | None = None
 

@@ -1,25 +1,36 @@
-"""Derive the bundled locality list (newhomie/localities/localities.csv) from a public postcode list.
+"""Derive the bundled locality list (newhomie/localities/localities.csv) from the public postcode lists.
 
-    .venv/bin/python scripts/build_locality_list.py [INPUT.csv] [--output newhomie/localities/localities.csv]
+    .venv/bin/python scripts/build_locality_list.py [--postcodes P.csv] [--older O.csv] [--previous L.csv]
+                                                    [--output newhomie/localities/localities.csv]
 
-The input has the columns Suburb,State,Zip (schappim/australian-postcodes; CRLF, upper case, rows
-repeated). What this does with it, and why:
-  * names take the display form `Locality.parse` gives ("D'AGUILAR" -> "D'Aguilar"), so a line of
-    `python -m newhomie localities list` reads back as the same locality in the spider's `-a localities=`;
-  * 3-digit postcodes get their leading zero back (NT 0800, ACT 0200, the APY lands 0872): the list was
-    once kept as numbers, and every Australian postcode has 4 digits;
-  * a row is kept only if it builds a `Locality` AND its text reads back through `Locality.parse` to the
-    same locality: names the spider cannot accept ("No. 4 Branch", "Ernabella (Pukatja)") are left out,
-    counted and shown, never silently renamed;
-  * rows are deduplicated by slug (the site's identity of a locality; the first spelling wins);
-  * a few real towns the 2021-04 list lacks (Broken Hill, Wollongong, Broome...; found by spot checks of
-    regional centres, so there may be more) are added from `KNOWN_MISSING`; one that a newer input
-    already has is reported, so the supplement can shrink as the input improves;
-  * PO-box and delivery-centre localities ("Perth GPO", "Albany DC", NSW 1xxx) are KEPT: guessing which
-    names the site knows would drop real places, and a crawl records the ones it does not know as
-    not_found and skips them afterwards (see docs/site.md#a-locality-that-does-not-exist). They are
-    only counted here, so a reader knows how many there are.
-Output: name,state,postcode,slug sorted by (state, postcode, slug), LF line ends, UTF-8.
+Inputs (kept in data/localities/, see its README):
+  * `au-postcodes-2025-09.csv` (Suburb,State,Zip,Type,Lat,Long): the fuller list. Every row of Type
+    `Delivery Area` is taken, with its coordinates (0 means unknown: left empty). Rows of Type
+    `Post Office Boxes` or `LVR` (large volume receivers) are PO boxes and big mail rooms: nobody lives
+    there, the site has no suburb page for them, so they are not taken from this list.
+  * `au-localities-2021-04.csv` (Suburb,State,Zip): the older list. What it has that the fuller list
+    does not take is considered one locality at a time by `judge_older_only`, which keeps a place
+    people live and says why in the `basis` column:
+      - a mail-only name or postcode block ("Perth GPO", "Albany DC", NSW 1xxx, VIC 8xxx): left out;
+      - a name the fuller list types as PO boxes or LVR only, whose place is listed under another,
+        delivery, postcode (Sydney NSW 2001 is Sydney's box postcode; Sydney 2000 is taken): left out;
+      - a name the fuller list has with no type (Bilgola Plateau NSW 2107, Capital Hill ACT 2600):
+        kept: Australia Post's type is missing, not the place;
+      - a name the fuller list lacks altogether (O'Connor ACT 2602, Whitlam ACT 2611, North Kellyville
+        NSW 2155): kept: suburbs and new estates the fuller list has not caught up with;
+      - a PO-box/LVR name with no delivery postcode of its own (a campus, a base): kept; a crawl finds
+        out whether the site knows it and remembers a not_found (docs/site.md).
+
+Names take the display form `Locality.parse` gives ("D'AGUILAR" -> "D'Aguilar"), 3-digit postcodes get
+their leading zero back, and a row is kept only if its text reads back through `Locality.parse` to
+the same locality (names the spider cannot accept, "Home Island Cocos (Keeling) Islands", are left
+out, counted and shown). Rows are deduplicated by slug, the site's identity of a locality.
+
+Shards hang on the slug alone (newhomie.localities.selection.shard_of), so a locality already listed
+keeps its shard as long as its slug stays; with `--previous` (default: the list being replaced) the
+build reports the localities that left the list, and fails if a kept one changed its slug.
+
+Output: name,state,postcode,slug,latitude,longitude,basis sorted by (state, postcode, slug), LF, UTF-8.
 """
 
 from __future__ import annotations
@@ -29,6 +40,7 @@ import csv
 import re
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,26 +49,16 @@ sys.path.insert(0, str(REPO))  # run as a script from anywhere: the package is n
 
 from newhomie.localities import Locality, LocalityError  # noqa: E402
 
-DEFAULT_INPUT = REPO / "data" / "localities" / "au-localities-2021-04.csv"
+DATA = REPO / "data" / "localities"
+DEFAULT_POSTCODES = DATA / "au-postcodes-2025-09.csv"
+DEFAULT_OLDER = DATA / "au-localities-2021-04.csv"
 DEFAULT_OUTPUT = REPO / "newhomie" / "localities" / "localities.csv"
-INPUT_COLUMNS = ("Suburb", "State", "Zip")
-OUTPUT_COLUMNS = ("name", "state", "postcode", "slug")
+OUTPUT_COLUMNS = ("name", "state", "postcode", "slug", "latitude", "longitude", "basis")
 EXAMPLES_SHOWN = 8
+DELIVERY = "Delivery Area"
+MAIL_ONLY_TYPES = {"Post Office Boxes", "LVR"}
 
-# Real localities that au-localities-2021-04.csv lacks (its neighbours, e.g. "South Broken Hill", are
-# there): regional centres with thousands of listings between them. Added after the input, so the
-# input's own spelling wins once it has them.
-KNOWN_MISSING = (
-    "Broken Hill NSW 2880",
-    "Wollongong NSW 2500",
-    "Bundaberg Central QLD 4670",
-    "Mount Gambier SA 5290",
-    "Burnie TAS 7320",
-    "Bunbury WA 6230",
-    "Broome WA 6725",
-)
-
-# Australia Post's names for places that receive mail but where nobody lives; counted, not dropped.
+# Australia Post's names for places that receive mail but where nobody lives.
 _MAIL_ONLY_NAME = re.compile(r"\b(PO|GPO|LPO|DC|BC|MC|DELIVERY CENTRE|MAIL CENTRE)$", re.IGNORECASE)
 # Postcode blocks reserved for PO boxes and large-volume receivers.
 _MAIL_ONLY_POSTCODES = {
@@ -69,16 +71,26 @@ _MAIL_ONLY_POSTCODES = {
 }
 
 
+@dataclass(frozen=True)
+class Row:
+    locality: Locality
+    kind: str  # the fuller list's Type ("" when untyped); "older" for the older list
+    latitude: float | None = None
+    longitude: float | None = None
+
+
 @dataclass
 class BuildReport:
-    read: int = 0
-    duplicates: int = 0
+    read: Counter[str] = field(default_factory=Counter)
     invalid: list[str] = field(default_factory=list)
-    added: list[str] = field(default_factory=list)
-    already_in_input: list[str] = field(default_factory=list)
+    delivery: int = 0
+    #: The older list's extras, by decision ("kept: ..." / "left out: ...").
+    older: Counter[str] = field(default_factory=Counter)
+    older_examples: dict[str, list[str]] = field(default_factory=dict)
     written: int = 0
-    looks_mail_only: int = 0
+    without_coordinates: int = 0
     per_state: Counter[str] = field(default_factory=Counter)
+    left_the_list: list[str] = field(default_factory=list)
 
 
 def locality_from_row(suburb: str, state: str, postcode: str) -> Locality:
@@ -99,68 +111,147 @@ def looks_mail_only(locality: Locality) -> bool:
     return in_block or bool(_MAIL_ONLY_NAME.search(locality.name))
 
 
-def build(input_path: Path, output_path: Path) -> BuildReport:
-    report = BuildReport()
-    by_slug: dict[str, Locality] = {}
-    with input_path.open(newline="", encoding="utf-8-sig") as source:
+def coordinate(text: str | None) -> float | None:
+    """A latitude or longitude; the list writes 0 (or nothing) where it does not know."""
+    try:
+        value = float(text or 0)
+    except ValueError:
+        return None
+    return value or None
+
+
+def read_rows(path: Path, columns: tuple[str, ...], kind: str | None, report: BuildReport) -> Iterator[Row]:
+    with path.open(newline="", encoding="utf-8-sig") as source:
         reader = csv.DictReader(source)
-        missing = [c for c in INPUT_COLUMNS if c not in (reader.fieldnames or [])]
+        missing = [c for c in columns if c not in (reader.fieldnames or [])]
         if missing:
-            raise SystemExit(f"{input_path}: no column(s) {', '.join(missing)}; found {reader.fieldnames}")
+            raise SystemExit(f"{path}: no column(s) {', '.join(missing)}; found {reader.fieldnames}")
         for line_number, row in enumerate(reader, start=2):
-            report.read += 1
+            report.read[path.name] += 1
             try:
                 locality = locality_from_row(row["Suburb"] or "", row["State"] or "", row["Zip"] or "")
             except LocalityError as exc:
-                report.invalid.append(f"line {line_number}: {exc}")
+                if kind is not None or (row.get("Type") or "") == DELIVERY:
+                    report.invalid.append(f"{path.name} line {line_number}: {exc}")
                 continue
-            if locality.slug in by_slug:
-                report.duplicates += 1
-                continue
-            by_slug[locality.slug] = locality
-    for text in KNOWN_MISSING:
-        locality = Locality.parse(text)
-        if locality.slug in by_slug:
-            report.already_in_input.append(text)
-        else:
-            by_slug[locality.slug] = locality
-            report.added.append(text)
+            yield Row(
+                locality,
+                kind if kind is not None else (row.get("Type") or "").strip(),
+                coordinate(row.get("Lat")),
+                coordinate(row.get("Long")),
+            )
 
-    localities = sorted(by_slug.values(), key=lambda loc: (loc.state, loc.postcode, loc.slug))
-    output_path.parent.mkdir(parents=True, exist_ok=True)
-    with output_path.open("w", newline="", encoding="utf-8") as target:
+
+def judge_older_only(locality: Locality, types: set[str], delivery_names: set[tuple[str, str]]) -> str:
+    """What to do with a locality of the older list that the fuller list does not take: a basis
+    starting "kept" or "left out", and why (see the module's docstring)."""
+    if looks_mail_only(locality):
+        return "left out: a PO-box or delivery-centre name or postcode"
+    if types and types <= MAIL_ONLY_TYPES:
+        if (locality.name.lower(), locality.state) in delivery_names:
+            return "left out: the PO-box or LVR postcode of a place listed under its delivery postcode"
+        return "kept: a PO-box or LVR name with no delivery postcode of its own"
+    if "" in types:
+        return "kept: named in the 2025 list without an Australia Post type"
+    return "kept: a place the 2025 list lacks"
+
+
+def build(postcodes: Path, older: Path, output: Path, previous: Path | None) -> BuildReport:
+    report = BuildReport()
+    chosen: dict[str, tuple[Row, str]] = {}
+    types: dict[str, set[str]] = {}
+    coordinates: dict[str, tuple[float | None, float | None]] = {}
+    for row in read_rows(postcodes, ("Suburb", "State", "Zip", "Type", "Lat", "Long"), None, report):
+        slug = row.locality.slug
+        types.setdefault(slug, set()).add(row.kind)
+        coordinates.setdefault(slug, (row.latitude, row.longitude))
+        if row.kind == DELIVERY and slug not in chosen:
+            chosen[slug] = (row, "delivery area")
+    report.delivery = len(chosen)
+    judged: set[str] = set()
+    delivery_names = {(row.locality.name.lower(), row.locality.state) for row, _ in chosen.values()}
+
+    for row in read_rows(older, ("Suburb", "State", "Zip"), "older", report):
+        slug = row.locality.slug
+        if slug in chosen or slug in judged:
+            continue  # the older list repeats rows
+        judged.add(slug)
+        basis = judge_older_only(row.locality, types.get(slug, set()), delivery_names)
+        report.older[basis] += 1
+        report.older_examples.setdefault(basis, []).append(str(row.locality))
+        if basis.startswith("kept"):
+            latitude, longitude = coordinates.get(slug, (None, None))
+            chosen[slug] = (Row(row.locality, "older", latitude, longitude), "older list")
+
+    ordered = sorted(chosen.values(), key=lambda pair: (pair[0].locality.state, pair[0].locality.postcode,
+                                                        pair[0].locality.slug))  # fmt: skip
+    if previous is not None and previous.exists():
+        check_previous(previous, {row.locality.slug: row.locality for row, _ in ordered}, report)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with output.open("w", newline="", encoding="utf-8") as target:
         writer = csv.writer(target, lineterminator="\n")
         writer.writerow(OUTPUT_COLUMNS)
-        for locality in localities:
-            writer.writerow((locality.name, locality.state, locality.postcode, locality.slug))
-    report.written = len(localities)
-    report.looks_mail_only = sum(looks_mail_only(loc) for loc in localities)
-    report.per_state.update(loc.state for loc in localities)
+        for row, basis in ordered:
+            loc = row.locality
+            latitude = "" if row.latitude is None else f"{row.latitude:.6f}"
+            longitude = "" if row.longitude is None else f"{row.longitude:.6f}"
+            writer.writerow((loc.name, loc.state, loc.postcode, loc.slug, latitude, longitude, basis))
+            report.without_coordinates += row.latitude is None
+    report.written = len(ordered)
+    report.per_state.update(row.locality.state for row, _ in ordered)
     return report
+
+
+def check_previous(previous: Path, now: dict[str, Locality], report: BuildReport) -> None:
+    """Localities of the list being replaced: those that left it are reported; a slug that a kept
+    locality changed (its shard would move) stops the build."""
+    with previous.open(newline="", encoding="utf-8") as source:
+        for row in csv.DictReader(source):
+            slug = row["slug"]
+            if slug not in now:
+                report.left_the_list.append(f"{row['name']} {row['state']} {row['postcode']}")
+            elif now[slug].slug != slug:  # pragma: no cover - slugify is a pure function of the name
+                raise SystemExit(f"{slug}: its slug would change to {now[slug].slug}; shards would move")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("input", nargs="?", type=Path, default=DEFAULT_INPUT, help=f"default {DEFAULT_INPUT}")
+    parser.add_argument("--postcodes", type=Path, default=DEFAULT_POSTCODES, help="default %(default)s")
+    parser.add_argument("--older", type=Path, default=DEFAULT_OLDER, help="default %(default)s")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="default %(default)s")
+    parser.add_argument(
+        "--previous", type=Path, default=None, help="the list being replaced (default: the output file)"
+    )
     args = parser.parse_args(argv)
+    previous = args.previous if args.previous is not None else args.output
+    snapshot = None
+    if previous.exists():  # read before the output overwrites it
+        snapshot = args.output.with_suffix(".previous.csv")
+        snapshot.write_bytes(previous.read_bytes())
+    try:
+        report = build(args.postcodes, args.older, args.output, snapshot)
+    finally:
+        if snapshot is not None:
+            snapshot.unlink(missing_ok=True)
 
-    report = build(args.input, args.output)
-    print(f"read       {report.read:6d} rows from {args.input}")
-    print(f"duplicates {report.duplicates:6d} (same slug as an earlier row)")
+    for name, count in report.read.items():
+        print(f"read       {count:6d} rows of {name}")
+    print(f"delivery   {report.delivery:6d} delivery areas taken, with their coordinates")
     print(f"invalid    {len(report.invalid):6d} (not a locality the spider can read; left out)")
     for example in report.invalid[:EXAMPLES_SHOWN]:
         print(f"    {example}")
-    if len(report.invalid) > EXAMPLES_SHOWN:
-        print(f"    ... and {len(report.invalid) - EXAMPLES_SHOWN} more")
-    print(f"added      {len(report.added):6d} known to be missing from the input: {'; '.join(report.added)}")
-    if report.already_in_input:
-        print(f"    now in the input, drop from KNOWN_MISSING: {'; '.join(report.already_in_input)}")
+    print("older list: what it has that the delivery areas lack, one by one:")
+    for basis, count in sorted(report.older.items()):
+        examples = report.older_examples[basis]
+        print(f"  {count:6d} {basis}: {'; '.join(examples[:4])}{' ...' if len(examples) > 4 else ''}")
     print(f"written    {report.written:6d} localities to {args.output}")
-    print(f"  of which {report.looks_mail_only} look like PO-box/delivery-centre localities (kept)")
+    print(f"  of which {report.without_coordinates} without coordinates")
     print("  per state: " + ", ".join(f"{state} {n}" for state, n in sorted(report.per_state.items())))
+    if report.left_the_list:
+        shown = "; ".join(report.left_the_list[:EXAMPLES_SHOWN])
+        print(f"left the list {len(report.left_the_list)} (their shards are unaffected): {shown} ...")
     return 0
 
 

@@ -9,13 +9,13 @@ import sys
 from newhomie.localities.catalog import load_catalog
 from newhomie.localities.selection import Selection, select
 from newhomie.store.connection import connection
-from newhomie.store.localities import add_localities
+from newhomie.store.localities import StateCoverage, add_localities, locality_coverage
 from newhomie.store.migrations import ready_database
 
 
 def cmd_localities(args: argparse.Namespace) -> int:
-    """The bundled locality list, filtered: listed (in the spider's `-a localities=` form), counted, or
-    loaded into the `locality` table."""
+    """The bundled locality list, filtered: listed (in the spider's `-a localities=` form), counted,
+    loaded into the `locality` table, or set against what the database knows (coverage, per state)."""
     try:
         selection = Selection.parse(state=args.state, postcodes=args.postcodes, shard=args.shard,
                                     limit=args.limit)  # fmt: skip
@@ -34,6 +34,12 @@ def cmd_localities(args: argparse.Namespace) -> int:
             # /dev/null so the flush at exit does not fail again; the exit status says it was cut.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return 1
+    elif args.action == "coverage":
+        target, _ = ready_database()
+        with connection(target.url, application_name="newhomie-localities") as conn:
+            lines = locality_coverage(conn, chosen)
+        print(f"{target.describe()}:")
+        print(coverage_table(lines))
     else:
         target, _ = ready_database()
         with connection(target.url, application_name="newhomie-localities") as conn:
@@ -42,9 +48,32 @@ def cmd_localities(args: argparse.Namespace) -> int:
     return 0
 
 
+COVERAGE_COLUMNS = ("state", "bundled", "discovered", "named", "active", "not found", "never crawled",
+                    "oldest last crawl")  # fmt: skip
+
+
+def coverage_table(lines: list[StateCoverage]) -> str:
+    """`localities coverage` as aligned text: one line per state, then the whole country."""
+    rows = [COVERAGE_COLUMNS]
+    for line in lines:
+        oldest = f"{line.oldest_last_crawl:%Y-%m-%d %H:%M} UTC" if line.oldest_last_crawl else "-"
+        rows.append((line.state or "all", *(f"{n:,}" for n in (line.bundled, line.discovered, line.named,
+                     line.active, line.not_found, line.never_crawled)), oldest))  # fmt: skip
+    widths = [max(len(row[i]) for row in rows) for i in range(len(COVERAGE_COLUMNS))]
+    return "\n".join(
+        "  ".join(
+            cell.ljust(w) if i in (0, 7) else cell.rjust(w)
+            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+        )
+        for row in rows
+    )
+
+
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = commands.add_parser("localities", help="list, count or load the bundled localities")
-    p.add_argument("action", choices=("list", "count", "load"))
+    p = commands.add_parser(
+        "localities", help="list, count or load the bundled localities; coverage: what is crawled"
+    )
+    p.add_argument("action", choices=("list", "count", "load", "coverage"))
     p.add_argument("--state", help="e.g. VIC")
     p.add_argument("--postcodes", help="e.g. 3000-3207, or 3000-3207,4000-4999")
     p.add_argument("--shard", help="K/N: the K-th of N shards, e.g. 3/90")

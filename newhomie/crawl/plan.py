@@ -17,7 +17,7 @@ from newhomie.crawl.arguments import CrawlArguments, Kind
 from newhomie.localities import Locality
 from newhomie.localities.catalog import load_catalog
 from newhomie.localities.selection import select
-from newhomie.store.crawls import finished_and_missing
+from newhomie.store.crawls import discovered_localities, finished_and_missing
 from newhomie.store.target import database_target
 
 logger = logging.getLogger(__name__)
@@ -65,16 +65,34 @@ class CrawlPlan:
         return ", ".join(parts)
 
 
+def with_discovered(plan: CrawlPlan, discovered: list[Locality]) -> list[Locality]:
+    """A crawl of the catalog takes the discovered localities too (suburb profiles named them and no
+    list had them), merged into the list's order and selected by the same filters; a named list is
+    taken as it is."""
+    if plan.source != "catalog" or not discovered:
+        return list(plan.localities)
+    listed = {loc.slug for loc in load_catalog()}
+    merged = load_catalog() + [loc for loc in discovered if loc.slug not in listed]
+    merged.sort(key=lambda loc: (loc.state, loc.postcode, loc.slug))
+    return select(merged, plan.arguments.selection)
+
+
 def localities_to_crawl(plan: CrawlPlan, crawl_key: str, use_database: bool = True) -> list[Locality]:
-    """The plan's localities, less what this crawl already finished and (unless rechecked) what the
-    site did not know; all of them without a database (NEWHOMIE_DB_ENABLED off)."""
+    """The plan's localities (with the discovered ones, for a crawl of the catalog), less what this
+    crawl already finished and (unless rechecked) what the site did not know; the plan's localities
+    as they are without a database (NEWHOMIE_DB_ENABLED off)."""
     if not use_database:
         return list(plan.localities)
-    finished, missing = finished_and_missing(database_target().url, crawl_key)
-    done = [loc for loc in plan.localities if loc.slug in finished]
+    url = database_target().url
+    candidates = with_discovered(plan, discovered_localities(url) if plan.source == "catalog" else [])
+    if len(candidates) > len(plan.localities):
+        logger.info("crawl %s: %d discovered localities added to the %d selected", crawl_key,
+                    len(candidates) - len(plan.localities), len(plan.localities))  # fmt: skip
+    finished, missing = finished_and_missing(url, crawl_key)
+    done = [loc for loc in candidates if loc.slug in finished]
     if done:
         logger.info("crawl %s: skipping %d localities it already finished", crawl_key, len(done))
-    skipped = [loc for loc in plan.localities if loc.slug in missing and loc.slug not in finished]
+    skipped = [loc for loc in candidates if loc.slug in missing and loc.slug not in finished]
     if skipped and not plan.arguments.recheck_missing:
         logger.info(
             "skipping %d localities the site did not know last time (-a recheck_missing=1 to retry): %s",
@@ -83,7 +101,7 @@ def localities_to_crawl(plan: CrawlPlan, crawl_key: str, use_database: bool = Tr
     else:
         skipped = []
     leave_out = finished | {loc.slug for loc in skipped}
-    return [loc for loc in plan.localities if loc.slug not in leave_out]
+    return [loc for loc in candidates if loc.slug not in leave_out]
 
 
 def names(localities: list[Locality], shown: int = NAMES_SHOWN) -> str:

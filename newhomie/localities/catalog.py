@@ -24,7 +24,13 @@ def _catalog() -> tuple[Locality, ...]:
     text = resources.files(CATALOG_PACKAGE).joinpath(CATALOG_FILE).read_text(encoding="utf-8")
     localities = []
     for line_number, row in enumerate(csv.DictReader(io.StringIO(text)), start=2):
-        locality = Locality(name=row["name"], state=row["state"], postcode=row["postcode"])
+        locality = Locality(
+            name=row["name"],
+            state=row["state"],
+            postcode=row["postcode"],
+            latitude=float(row["latitude"]) if row["latitude"] else None,
+            longitude=float(row["longitude"]) if row["longitude"] else None,
+        )
         # Shards and database keys hang on the slug: if slugify changed since the list was built,
         # every shard would silently change too. Stop instead.
         if locality.slug != row["slug"]:
@@ -39,3 +45,9 @@ def _catalog() -> tuple[Locality, ...]:
 def load_catalog() -> list[Locality]:
     """Every bundled locality, sorted by (state, postcode, slug); read once, a fresh list each call."""
     return list(_catalog())
+
+
+@cache
+def catalog_slugs() -> frozenset[str]:
+    """The slugs of the bundled list: what a profile's neighbour must not be to count as discovered."""
+    return frozenset(locality.slug for locality in _catalog())

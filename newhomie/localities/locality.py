@@ -8,7 +8,7 @@ zone, so every locality knows the zone its times are written in.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from zoneinfo import ZoneInfo
 
@@ -63,6 +63,10 @@ class Locality:
     name: str
     state: str
     postcode: str
+    #: Where the locality is (its postcode area's centre), when known: the explorer's map, and how far
+    #: apart two localities are. Not part of its identity (the slug is): equality and hashing ignore it.
+    latitude: float | None = field(default=None, compare=False)
+    longitude: float | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if self.state not in STATES:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any, Final
 
@@ -45,6 +46,7 @@ def parse_suburb_profile(text: str, url: str | None = None) -> SuburbProfile:
             schools=[_school(apollo, school) for school in _deref_list(apollo, suburb.get("schools"))],
             boundary=_boundary(apollo, suburb, f"{APOLLO_STATE}.{suburb_key}", url),
             surrounding_slugs=_surrounding_slugs(apollo, suburb, location),
+            neighbours=_neighbours(apollo, suburb, location),
             url=url,
         )
     except ValidationError as exc:
@@ -189,6 +191,30 @@ def _surrounding_slugs(
     if not slugs and location:
         slugs = _slugs(_deref_list(apollo, location.get("surroundingSuburbs")), "urlSlug")
     return list(dict.fromkeys(slugs))
+
+
+_SLUG_TAIL: Final = re.compile(r"-(act|nsw|nt|qld|sa|tas|vic|wa)-(\d{4})$")
+
+
+def _neighbours(
+    apollo: dict[str, Any], suburb: dict[str, Any], location: dict[str, Any] | None
+) -> list[dict[str, str]]:
+    """The surrounding suburbs as {slug, name, state, postcode}: a `Suburb` entry names all four; a
+    `SurroundingSuburb` only the name and slug, whose tail (`-vic-3174`) gives the state and postcode.
+    An entry without a readable name or slug is left out (the slugs above still list what they can)."""
+    found: dict[str, dict[str, str]] = {}
+    for items, slug_key in (
+        (_deref_list(apollo, suburb.get("surroundingSuburbs")), "slug"),
+        (_deref_list(apollo, (location or {}).get("surroundingSuburbs")), "urlSlug"),
+    ):
+        for item in items:
+            slug, name = item.get(slug_key), item.get("name")
+            tail = _SLUG_TAIL.search(slug) if isinstance(slug, str) else None
+            if tail is None or not isinstance(name, str) or not name.strip() or slug in found:
+                continue
+            found[slug] = {"slug": slug, "name": " ".join(name.split()), "state": tail[1].upper(),
+                           "postcode": tail[2]}  # fmt: skip
+    return list(found.values())
 
 
 def _slugs(items: Iterable[dict[str, Any]], key: str) -> list[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from newhomie import sql
+from newhomie.localities import Locality
 from newhomie.store.connection import connection, transaction
 
 
@@ -32,3 +33,11 @@ def shard_runs(url: str, crawl_key: str) -> dict[str, ShardRuns]:
     with connection(url, application_name="newhomie-schedule") as conn, transaction(conn) as cur:
         cur.execute(sql.query("shard_runs"), {"crawl_key": crawl_key})
         return {shard: ShardRuns(runs, finished) for shard, runs, finished in cur.fetchall()}
+
+
+def discovered_localities(url: str) -> list[Locality]:
+    """The localities suburb profiles named that no list had (`locality.source = 'discovered'`)."""
+    with connection(url, application_name="newhomie-plan") as conn, transaction(conn) as cur:
+        cur.execute(sql.query("discovered_localities"))
+        return [Locality(name, state, postcode, latitude, longitude)
+                for name, state, postcode, latitude, longitude in cur.fetchall()]  # fmt: skip

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 
 import psycopg2.extensions
 
@@ -13,9 +15,10 @@ from newhomie.store.connection import transaction
 
 
 def add_localities(conn: psycopg2.extensions.connection, localities: Iterable[Locality]) -> int:
-    """Add the localities the `locality` table lacks, in one transaction; the number added.
+    """Add the localities the `locality` table lacks, in one transaction; the number added (or given
+    the coordinates they lacked).
 
-    Rows already there keep everything (status, crawl times, name): see insert_catalog_localities.
+    Rows already there keep everything else (status, crawl times, name): see insert_catalog_localities.
     """
     by_slug: dict[str, Locality] = {}
     for locality in localities:
@@ -24,7 +27,14 @@ def add_localities(conn: psycopg2.extensions.connection, localities: Iterable[Lo
         return 0
     payload = json.dumps(
         [
-            {"slug": slug, "name": loc.name, "state": loc.state, "postcode": loc.postcode}
+            {
+                "slug": slug,
+                "name": loc.name,
+                "state": loc.state,
+                "postcode": loc.postcode,
+                "latitude": loc.latitude,
+                "longitude": loc.longitude,
+            }
             for slug, loc in by_slug.items()
         ]
     )
@@ -32,3 +42,28 @@ def add_localities(conn: psycopg2.extensions.connection, localities: Iterable[Lo
         cur.execute(sql.query("insert_catalog_localities"), {"localities": payload})
         added: int = cur.rowcount
     return added
+
+
+@dataclass(frozen=True)
+class StateCoverage:
+    """One line of `localities coverage`: a state's localities (state None: the whole country)."""
+
+    state: str | None
+    bundled: int
+    discovered: int
+    #: Crawled from a list given to a crawl that neither the bundled list nor a profile had.
+    named: int
+    active: int
+    not_found: int
+    never_crawled: int
+    oldest_last_crawl: datetime | None
+
+
+def locality_coverage(
+    conn: psycopg2.extensions.connection, bundled: Iterable[Locality]
+) -> list[StateCoverage]:
+    """Per state, then the whole country: the bundled list against what the database knows."""
+    payload = json.dumps([{"slug": loc.slug, "state": loc.state} for loc in bundled])
+    with transaction(conn) as cur:
+        cur.execute(sql.query("locality_coverage"), {"bundled": payload})
+        return [StateCoverage(*row) for row in cur.fetchall()]

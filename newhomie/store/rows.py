@@ -17,6 +17,7 @@ import psycopg2.extras
 from newhomie import sql
 from newhomie.items import CrawlError, Listing, LocalityOutcome, LocalityVisit, RejectedEntry, SuburbProfile
 from newhomie.localities import time_zone
+from newhomie.localities.catalog import catalog_slugs
 from newhomie.store.write import Write
 
 
@@ -146,6 +147,10 @@ def profile_writes(profile: SuburbProfile, seen_at: datetime) -> list[Write]:
         writes.append(write("upsert_school", params, (school.acara_id,)))
         link = {"locality_slug": slug, "acara_id": school.acara_id, "seen_at": seen_at}
         writes.append(write("link_locality_school", link, (slug, school.acara_id)))
+    unlisted = [n.model_dump() for n in profile.neighbours if n.slug not in catalog_slugs()]
+    if unlisted:
+        discovered = {"localities": as_json(unlisted), "discovered_from": slug, "discovered_at": seen_at}
+        writes.append(write("insert_discovered_localities", discovered, (slug,)))
     return writes
 
 
@@ -153,6 +158,7 @@ def profile_writes(profile: SuburbProfile, seen_at: datetime) -> list[Write]:
 #: (listings and profiles refer to their locality, links to their school).
 STATEMENT_ORDER = (
     "upsert_locality",
+    "insert_discovered_localities",
     "upsert_listings",
     "upsert_suburb_profile",
     "upsert_suburb_market",

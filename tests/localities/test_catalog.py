@@ -56,7 +56,12 @@ def test_the_list_is_large_unique_sorted_and_every_row_reads_back(catalog: list[
     [
         "Dandenong VIC 3175",
         "Richmond VIC 3121",
-        "Broken Hill NSW 2880",  # missing from the 2021-04 source; added by the build script
+        "Broken Hill NSW 2880",  # missing from the 2021-04 source
+        "Mooroolbark VIC 3138",  # the 2021-04 source lacked these three; the 2025-09 list has them
+        "Croudace Bay NSW 2280",
+        "Woodville South SA 5011",
+        "Whitlam ACT 2611",  # the other way round: only the older list has it (a new suburb)
+        "Bilgola Plateau NSW 2107",  # in the 2025-09 list without an Australia Post type
         "Noble Park North VIC 3174",
         "O'Connor ACT 2602",  # apostrophe kept, as the spider reads it
         "Darwin City NT 0800",  # the source wrote 800: the leading zero is restored
@@ -66,6 +71,54 @@ def test_the_list_is_large_unique_sorted_and_every_row_reads_back(catalog: list[
 )
 def test_known_localities_are_in_the_list(catalog: list[Locality], text: str) -> None:
     assert Locality.parse(text) in catalog
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Perth Gpo WA 6000",  # a mail-only name
+        "Sydney NSW 2001",  # Sydney's PO-box postcode (Sydney NSW 2000 is listed)
+        "Australia Square NSW 1215",  # the NSW 1xxx block of PO boxes
+        "Melbourne VIC 8001",  # the VIC 8xxx block
+    ],
+)
+def test_po_box_and_large_receiver_postcodes_are_left_out(catalog: list[Locality], text: str) -> None:
+    assert Locality.parse(text) not in catalog
+
+
+def test_the_list_has_every_delivery_area_with_its_coordinates(catalog: list[Locality]) -> None:
+    assert len(catalog) > 16_400  # 16,475 readable delivery areas and what the older list adds
+    by_slug = {loc.slug: loc for loc in catalog}
+    mooroolbark = by_slug["mooroolbark-vic-3138"]
+    assert (mooroolbark.latitude, mooroolbark.longitude) == (pytest.approx(-37.78391), pytest.approx(145.322794))
+    located = [loc for loc in catalog if loc.latitude is not None]
+    assert len(located) > 0.98 * len(catalog)
+    # Coordinates fall within Australia and its islands, and each in roughly the right longitude band.
+    assert all(-55 < loc.latitude < -9 and 96 < loc.longitude < 168 for loc in located)  # type: ignore[operator]
+    perth = [loc.longitude for loc in located if loc.state == "WA"]
+    sydney = [loc.longitude for loc in located if loc.state == "NSW"]
+    assert max(perth) < min(sydney)  # type: ignore[type-var]
+
+
+def test_the_build_script_rebuilds_the_bundled_list_byte_for_byte(tmp_path: Path) -> None:
+    """The bundled list is what the script makes of the sources in data/localities: nobody edited it by
+    hand, and a clone can rebuild it. The report names every decision on the older list."""
+    output = tmp_path / "localities.csv"
+    done = subprocess.run(
+        [sys.executable, "scripts/build_locality_list.py", "--output", str(output),
+         "--previous", str(REPO / "newhomie/localities/localities.csv")],
+        cwd=REPO, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert output.read_bytes() == (REPO / "newhomie/localities/localities.csv").read_bytes()
+    for decision in (
+        "left out: a PO-box or delivery-centre name or postcode",
+        "left out: the PO-box or LVR postcode of a place listed under its delivery postcode",
+        "kept: named in the 2025 list without an Australia Post type",
+        "kept: a place the 2025 list lacks",
+    ):
+        assert decision in done.stdout
+    assert "left the list" not in done.stdout  # rebuilt from the same sources: nothing moved
 
 
 def test_unreadable_names_of_the_source_are_left_out(catalog: list[Locality]) -> None:
@@ -255,26 +308,31 @@ def test_add_localities_adds_all_once_and_keeps_what_crawls_learnt(
     with conn.cursor() as cur:
         cur.execute(
             "INSERT INTO locality (slug, name, state, postcode, status, first_crawled_at, last_crawled_at)"
-            " VALUES ('perth-gpo-wa-6000', 'Perth Gpo', 'WA', '6000', 'not_found',"
+            " VALUES ('warriewood-shopping-square-nsw-2102', 'Warriewood Shopping Square', 'NSW', '2102', 'not_found',"
             "         '2025-02-01T00:00:00Z', '2025-02-03T00:00:00Z'),"
             "        ('dandenong-vic-3175', 'DANDENONG', 'VIC', '3175', 'active', now(), now())"
         )
     conn.commit()
-    assert Locality("Perth Gpo", "WA", "6000") in catalog
+    assert Locality("Warriewood Shopping Square", "NSW", "2102") in catalog
 
-    assert add_localities(conn, catalog) == len(catalog) - 2
+    # Every locality but those two is new; the two, known without coordinates, get the list's.
+    assert add_localities(conn, catalog) == len(catalog)
 
     rows = _localities_in_db(conn)
     assert len(rows) == len(catalog)
     assert rows["broken-hill-nsw-2880"] == ("Broken Hill", "NSW", "2880", "active")
     assert rows["darwin-city-nt-0800"] == ("Darwin City", "NT", "0800", "active")
-    assert rows["perth-gpo-wa-6000"][3] == "not_found"
+    assert rows["warriewood-shopping-square-nsw-2102"][3] == "not_found"
     assert rows["dandenong-vic-3175"][0] == "DANDENONG"
     with conn.cursor() as cur:
-        cur.execute("SELECT first_crawled_at, last_crawled_at FROM locality WHERE slug = 'perth-gpo-wa-6000'")
+        cur.execute("SELECT first_crawled_at, last_crawled_at FROM locality WHERE slug = 'warriewood-shopping-square-nsw-2102'")
         assert cur.fetchone() == (datetime(2025, 2, 1, tzinfo=UTC), datetime(2025, 2, 3, tzinfo=UTC))
         cur.execute("SELECT count(*) FROM locality WHERE first_crawled_at IS NOT NULL")
         assert cur.fetchone() == (2,)
+        cur.execute("SELECT latitude, longitude, source FROM locality WHERE slug = 'dandenong-vic-3175'")
+        assert cur.fetchone() == (pytest.approx(-38.016114), pytest.approx(145.208504), "list")
+        cur.execute("SELECT count(*) FROM locality WHERE latitude IS NULL")
+        assert cur.fetchone() == (sum(loc.latitude is None for loc in catalog),)
     conn.rollback()
 
     assert add_localities(conn, reversed(catalog)) == 0

@@ -689,6 +689,11 @@ def test_real_suburb_profile(folder: Path) -> None:
     assert profile.most_common_age_bracket == "20 to 39"
     assert profile.surrounding_slugs[:2] == ["noble-park-vic-3174", "noble-park-north-vic-3174"]
     assert len(profile.surrounding_slugs) == 7
+    # Their names, and the state and postcode their slugs end in: enough to add one no list has.
+    assert [n.slug for n in profile.neighbours] == profile.surrounding_slugs
+    assert profile.neighbours[1].model_dump() == {
+        "slug": "noble-park-north-vic-3174", "name": "Noble Park North", "state": "VIC", "postcode": "3174",
+    }
 
 
 @pytest.mark.parametrize("folder", SOURCES)
