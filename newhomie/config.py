@@ -95,6 +95,12 @@ def text(name: str) -> Rule:
 RULES: tuple[Rule, ...] = (
     whole("NEWHOMIE_LOCALITIES_AT_ONCE", 1, 64),
     seconds("NEWHOMIE_STALL_SECONDS", positive=True),
+    Rule(
+        "NEWHOMIE_PROFILE_MAX_AGE_DAYS",
+        _number(float),
+        "a number of days, 0 or more (0: always read)",
+        lambda v: 0 <= v < 100_000,
+    ),
     seconds("NEWHOMIE_NEXT_DATA_TIMEOUT", positive=True),
     seconds("NEWHOMIE_BLOCK_SETTLE_SECONDS"),
     whole("NEWHOMIE_BROWSER_RETRIES", 0, 20),

@@ -71,6 +71,10 @@ NEWHOMIE_BROWSER_CLOSE_TIMEOUT = 10.0  # seconds for a restart's close before th
 NEWHOMIE_LOCALITIES_AT_ONCE = 2
 NEWHOMIE_STALL_SECONDS = 120.0
 
+# --- Incremental crawls (newhomie.crawl.increments; `-a full=1` reads everything) -------------------
+# A suburb profile read less than this many days ago is not read again; 0 reads it every time.
+NEWHOMIE_PROFILE_MAX_AGE_DAYS = 7.0
+
 # --- Politeness ---------------------------------------------------------------------------------
 # People who crawled this site in production ran at most 3 browsers at once. We stay under that
 # and let AutoThrottle slow down further when the site answers slowly.

@@ -20,6 +20,7 @@ from tests.paths import REPO
 BAD_SETTINGS = {
     "NEWHOMIE_LOCALITIES_AT_ONCE": ("0", "2", "a whole number from 1 to 64"),
     "NEWHOMIE_STALL_SECONDS": ("-1", "30", "more than 0"),
+    "NEWHOMIE_PROFILE_MAX_AGE_DAYS": ("-1", "3.5", "a number of days, 0 or more"),
     "NEWHOMIE_NEXT_DATA_TIMEOUT": ("0", "5", "more than 0"),
     "NEWHOMIE_BLOCK_SETTLE_SECONDS": ("soon", "1.5", "a number of seconds, 0 or more"),
     "NEWHOMIE_BROWSER_RETRIES": ("2.5", "3", "a whole number from 0 to 20"),
@@ -68,6 +69,7 @@ BAD_ARGUMENTS = {
     "kinds": ("buy", "kinds='buy': expected a comma list of profile, sale, rent, sold"),
     "crawl": ("two words", "crawl='two words': letters, digits"),
     "recheck_missing": ("perhaps", "recheck_missing='perhaps': expected 1 or 0"),
+    "full": ("always", "full='always': expected 1 or 0"),
 }
 
 

@@ -54,7 +54,7 @@ COVERAGE_COLUMNS = ("state", "bundled", "discovered", "named", "active", "not fo
 
 def coverage_table(lines: list[StateCoverage]) -> str:
     """`localities coverage` as aligned text: one line per state, then the whole country."""
-    rows = [COVERAGE_COLUMNS]
+    rows: list[tuple[str, ...]] = [COVERAGE_COLUMNS]
     for line in lines:
         oldest = f"{line.oldest_last_crawl:%Y-%m-%d %H:%M} UTC" if line.oldest_last_crawl else "-"
         rows.append((line.state or "all", *(f"{n:,}" for n in (line.bundled, line.discovered, line.named,

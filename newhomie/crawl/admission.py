@@ -21,8 +21,8 @@ from newhomie.localities import Locality
 
 logger = logging.getLogger(__name__)
 
-#: Starts an attempt at a locality: the requests of its first pages.
-Begin = Callable[[Locality, int], Iterable[Any]]
+#: Starts an attempt at a locality: the requests of its first pages (it may ask the database first).
+Begin = Callable[[Locality, int], Awaitable[Iterable[Any]]]
 
 
 class Admission:
@@ -61,7 +61,7 @@ class Admission:
                     yield item
                 self.in_flight += 1
                 self._drained.clear()
-                for request in begin(locality, attempt):
+                for request in await begin(locality, attempt):
                     yield request
             async for item in self._watched(self._drained.wait):
                 yield item

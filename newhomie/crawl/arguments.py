@@ -5,6 +5,7 @@
     -a kinds=profile,sale,rent,sold  (default: all four)
     -a crawl=KEY         one crawl spread over several runs: what a run of KEY finished is skipped
     -a recheck_missing=1 also crawl the localities the site answered with its 404 page before
+    -a full=1            read every page (by default a crawl is incremental: see crawl.increments)
 
 Each value is read by the parser of its kind (`newhomie.localities`), whose message names the text and
 the accepted form; `CrawlArguments.check` turns what pydantic found into one line. The model's JSON
@@ -119,7 +120,8 @@ Shard = Annotated[tuple[int, int] | None, _blank_is_none(parse_shard), _string(S
 Limit = Annotated[int | None, _blank_is_none(parse_limit), _string(LIMIT_FORM)]
 Kinds = Annotated[tuple[Kind, ...], _text(parse_kinds), _string(f"a comma list of {', '.join(KINDS)}")]
 CrawlKey = Annotated[str | None, _text(_crawl_key), _string(CRAWL_KEY_FORM)]
-Flag = Annotated[bool, _text(lambda text: parse_flag("recheck_missing", text)), _string("1 or 0")]
+RecheckMissing = Annotated[bool, _text(lambda text: parse_flag("recheck_missing", text)), _string("1 or 0")]
+Full = Annotated[bool, _text(lambda text: parse_flag("full", text)), _string("1 or 0")]
 
 
 class CrawlArguments(BaseModel):
@@ -134,7 +136,8 @@ class CrawlArguments(BaseModel):
     limit: Limit = Field(default=None, title="Limit")
     kinds: Kinds = Field(default=KINDS, title="Kinds")
     crawl: CrawlKey = Field(default=None, title="Crawl key")
-    recheck_missing: Flag = Field(default=False, title="Recheck missing localities")
+    recheck_missing: RecheckMissing = Field(default=False, title="Recheck missing localities")
+    full: Full = Field(default=False, title="Full crawl (no increments)")
 
     @model_validator(mode="before")
     @classmethod
@@ -194,6 +197,8 @@ class CrawlArguments(BaseModel):
             text["crawl"] = self.crawl
         if self.recheck_missing:
             text["recheck_missing"] = "1"
+        if self.full:
+            text["full"] = "1"
         return text
 
 

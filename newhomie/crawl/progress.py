@@ -27,10 +27,12 @@ from typing import Any, Protocol
 
 from newhomie.context import page_context
 from newhomie.crawl.bands import PriceBand, SearchTally, plan_band
+from newhomie.crawl.increments import FULL, Increments
 from newhomie.items import TEXT_MAX, CrawlError, LocalityOutcome, LocalityVisit, RejectedEntry, SuburbProfile
 from newhomie.localities import Locality
+from newhomie.localities.catalog import catalog_slugs
 from newhomie.site import PageError, PageNotFound, SearchPage
-from newhomie.site.urls import SHOWN_AT_MOST
+from newhomie.site.urls import MAX_PAGES, SHOWN_AT_MOST
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +96,16 @@ class LocalityCrawl:
     #: The failed attempt this one retries: what it stored is not new to the run.
     previous: LocalityCrawl | None = None
     finished_at: datetime | None = None
+    #: What this attempt may leave unread (an incremental crawl); FULL reads everything.
+    increments: Increments = FULL
+    #: The kinds asked for; those with a page that failed, or a search that could not be read whole.
+    kinds: tuple[str, ...] = ()
+    failed_kinds: set[str] = field(default_factory=set)
+    incomplete_kinds: set[str] = field(default_factory=set)
+    pages_by_kind: Counter[str] = field(default_factory=Counter)
+    pages_saved: int = 0
+    #: Ended by the watchdog: nothing of it can be called whole.
+    abandoned: bool = False
 
     @property
     def slug(self) -> str:
@@ -119,8 +131,21 @@ class LocalityCrawl:
         return Fetch(kind, page, band, cut_from)
 
     def first_fetches(self, kinds: Iterable[str]) -> list[Fetch]:
-        """The profile, and the first page of each search."""
-        return [self.fetch(kind) for kind in kinds]
+        """The profile (unless it is fresh enough to skip), and the first page of each search."""
+        self.kinds = tuple(kinds)
+        fetches = []
+        for kind in self.kinds:
+            if kind == "profile" and self.increments.skip_profile:
+                self.save_pages("profile", 1)
+                continue
+            fetches.append(self.fetch(kind))
+        return fetches
+
+    def save_pages(self, kind: str, pages: int) -> None:
+        """Pages an increment leaves unread, counted (`newhomie/pages_saved/<kind>`)."""
+        if pages > 0:
+            self.pages_saved += pages
+            self.counts.inc_value(f"newhomie/pages_saved/{kind}", pages)
 
     # --- Reading its pages -----------------------------------------------------------------------
 
@@ -128,6 +153,10 @@ class LocalityCrawl:
         self._page_read(fetch)
         if self.see_profile() is Sighting.NEW:
             self.counts.inc_value("newhomie/distinct/suburb_profile")
+            unlisted = sum(n.slug not in catalog_slugs() for n in profile.neighbours)
+            if unlisted:
+                # Added to the locality table as discovered (if no profile named them before).
+                self.counts.inc_value("newhomie/localities/neighbours_unlisted", unlisted)
         return [profile]
 
     def read_search(self, fetch: Fetch, page: SearchPage) -> list[Any]:
@@ -148,7 +177,7 @@ class LocalityCrawl:
                 self.split_bands.add((fetch.kind, fetch.band.query if fetch.band else None))
                 cut_from = (fetch.band.query if fetch.band else "all", page.total_listings)
                 return [*results, *(self.fetch(fetch.kind, 1, band, cut_from) for band in plan.bands)]
-            results += [self.fetch(fetch.kind, number, fetch.band) for number in plan.pages]
+        results += self._next_pages(fetch, page)
         for entry in page.errors:
             self.counts.inc_value("newhomie/entries/malformed")
             logger.warning(
@@ -175,9 +204,27 @@ class LocalityCrawl:
             results.append(listing)
         return results
 
+    def _next_pages(self, fetch: Fetch, page: SearchPage) -> list[Fetch]:
+        """After a page of a search (or band) that is read as it is: its other pages, all at once after
+        the first; or, for a sold search read incrementally, the next page only, unless this one was
+        the last or held nothing new."""
+        last = min(page.total_pages, MAX_PAGES)
+        known = self.increments.known_sold if fetch.kind == "sold" else None
+        if known is None:
+            if page.current_page != 1:
+                return []
+            return [self.fetch(fetch.kind, number, fetch.band) for number in range(2, last + 1)]
+        if page.current_page >= last:
+            return []
+        if page.listings and all(listing.listing_id in known for listing in page.listings):
+            self.save_pages(fetch.kind, last - page.current_page)
+            return []
+        return [self.fetch(fetch.kind, page.current_page + 1, fetch.band)]
+
     def _page_read(self, fetch: Fetch) -> None:
         self.counts.inc_value(f"newhomie/pages/{fetch.kind}/ok")
         self.pages += 1
+        self.pages_by_kind[fetch.kind] += 1
 
     def _say(self, fetch: Fetch, plan: Any, page: SearchPage) -> None:
         """Splits, truncations and incomplete bands: counted and logged."""
@@ -190,12 +237,14 @@ class LocalityCrawl:
             where = f"{kind} search" + (f" (price band {fetch.band})" if fetch.band else "")
             shown = f"shows {SHOWN_AT_MOST:,} of {page.total_listings:,}"
             self.incomplete.append(f"{where}: {shown}: {plan.truncated}"[:TEXT_MAX])
+            self.incomplete_kinds.add(kind)
             self.counts.inc_value(f"newhomie/searches/truncated/{kind}")
             logger.warning("search shows %d of %d listings: %s", SHOWN_AT_MOST, page.total_listings,
                            plan.truncated, extra=context)  # fmt: skip
         if plan.incomplete:
             self.incomplete.append(f"{kind} search: its price bands hold {plan.tally.covered:,} of the "
                                    f"{plan.tally.reported_total:,} listings reported")  # fmt: skip
+            self.incomplete_kinds.add(kind)
             self.counts.inc_value(f"newhomie/searches/incomplete/{kind}")
             logger.warning(
                 "price bands hold %d of the %d %s listings reported (the site changed meanwhile, or "
@@ -238,6 +287,7 @@ class LocalityCrawl:
     def page_failed(self, fetch: Fetch, url: str, exc: BaseException, outcome: str = "error") -> list[Any]:
         """A page that could not be read or fetched (`outcome` "blocked" for a page bot protection kept)."""
         self.counts.inc_value(f"newhomie/pages/{fetch.kind}/{outcome}")
+        self.failed_kinds.add(fetch.kind)
         return [self.error(fetch.stage, url, exc)]
 
     def error(self, stage: str, url: str, exc: BaseException) -> CrawlError:
@@ -264,7 +314,18 @@ class LocalityCrawl:
             crawl_key=crawl_key, slug=self.slug, locality=str(self.locality), status=self.status,
             attempt=self.attempt, started_at=self.started_at, finished_at=self.finished_at,
             pages=self.pages, listings=self.listings, errors=self.errors, incomplete=self.incomplete[:20],
+            pages_saved=self.pages_saved, pages_by_kind=dict(self.pages_by_kind), kinds=list(self.kinds),
+            complete_kinds=self.complete_kinds(),
         )  # fmt: skip
+
+    def complete_kinds(self) -> list[str]:
+        """The kinds read whole: every page they needed read (or left unread by an increment), none
+        failed, no search truncated. None for a locality the site does not know, or one abandoned."""
+        if self.not_found or self.abandoned:
+            return []
+        broken = self.failed_kinds | self.incomplete_kinds
+        return [k for k in self.kinds if k not in broken and (k != "profile" or self.profile_read
+                                                              or self.increments.skip_profile)]  # fmt: skip
 
 
 #: Reads one answered page for its attempt: the items it gave, and the pages to fetch next.
@@ -291,10 +352,11 @@ class CrawlProgress:
         #: Failed first attempts, by slug, until their retry begins.
         self.to_retry: dict[str, LocalityCrawl] = {}
 
-    def begin(self, locality: Locality, attempt: int = 1) -> LocalityCrawl:
+    def begin(self, locality: Locality, attempt: int = 1, increments: Increments = FULL) -> LocalityCrawl:
         if locality.slug in self.active:
             raise ValueError(f"{locality} is already being crawled")
-        crawl = LocalityCrawl(locality, attempt, self.counts, previous=self.to_retry.pop(locality.slug, None))
+        crawl = LocalityCrawl(locality, attempt, self.counts, previous=self.to_retry.pop(locality.slug, None),
+                              increments=increments)  # fmt: skip
         self.active[locality.slug] = crawl
         return crawl
 
@@ -334,6 +396,7 @@ class CrawlProgress:
                          crawl.pending, extra=page_context(crawl.locality))  # fmt: skip
             self.counts.inc_value("newhomie/localities/stalled")
             crawl.errors += 1
+            crawl.abandoned = True
             crawl.pending = 0
             outcomes.append(self._finish(crawl))
         return outcomes

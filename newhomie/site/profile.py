@@ -209,8 +209,10 @@ def _neighbours(
     ):
         for item in items:
             slug, name = item.get(slug_key), item.get("name")
-            tail = _SLUG_TAIL.search(slug) if isinstance(slug, str) else None
-            if tail is None or not isinstance(name, str) or not name.strip() or slug in found:
+            if not isinstance(slug, str) or not isinstance(name, str) or not name.strip() or slug in found:
+                continue
+            tail = _SLUG_TAIL.search(slug)
+            if tail is None:
                 continue
             found[slug] = {"slug": slug, "name": " ".join(name.split()), "state": tail[1].upper(),
                            "postcode": tail[2]}  # fmt: skip

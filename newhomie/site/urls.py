@@ -25,11 +25,17 @@ SEARCH_PATH_RE = re.compile(r"/(sale|rent|sold-listings)/([a-z0-9-]+)(?:/|$)")
 PROFILE_PATH_RE = re.compile(r"/suburb-profile/([a-z0-9-]+)")
 
 
+#: The sold search's order, newest sale first (docs/site.md#query-parameters).
+SOLD_ORDER: Final = "solddate-desc"
+
+
 def search_url(base_url: str, kind: str, slug: str, page: int, price: str | None = None) -> str:
     """`/sale/<slug>/?ssubs=0&page=N`, with `&price=low-high` for a price band. `ssubs=0` keeps the
-    surrounding suburbs out: the site includes them by default."""
+    surrounding suburbs out: the site includes them by default. The sold search is read newest sale
+    first (`sort=solddate-desc`), so that an incremental crawl can stop at the sales it already has."""
     band = f"&price={price}" if price else ""
-    return f"{base_url}/{SEARCH_PATHS[kind]}/{slug}/?ssubs=0{band}&page={page}"
+    sort = f"&sort={SOLD_ORDER}" if kind == "sold" else ""
+    return f"{base_url}/{SEARCH_PATHS[kind]}/{slug}/?ssubs=0{band}{sort}&page={page}"
 
 
 def profile_url(base_url: str, slug: str) -> str:

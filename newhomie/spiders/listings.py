@@ -2,12 +2,13 @@
 
     scrapy crawl listings -a localities="Dandenong VIC 3175;Richmond VIC 3121"
     scrapy crawl listings -a localities=all | -a state=VIC | -a postcodes=3000-3207 | -a shard=3/90
-        [-a limit=N] [-a kinds=profile,sale,rent,sold] [-a crawl=KEY] [-a recheck_missing=1]
+        [-a limit=N] [-a kinds=profile,sale,rent,sold] [-a crawl=KEY] [-a recheck_missing=1] [-a full=1]
 
 It orchestrates: the arguments (`newhomie.crawl.arguments`) say which localities (`crawl.plan`);
 `crawl.admission` lets a few in at a time; each callback parses its page (`newhomie.site`) and hands it
 to the locality's attempt (`crawl.progress`), which gives the page's items and the next pages to fetch,
-which `crawl.requests` makes into requests.
+which `crawl.requests` makes into requests. A crawl is incremental unless `-a full=1`: each locality
+begins with what the database already holds of it (`crawl.increments`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from newhomie import signals
 from newhomie.crawl.admission import Admission
 from newhomie.crawl.arguments import ArgumentError, CrawlArguments
 from newhomie.crawl.engine import EngineState
+from newhomie.crawl.increments import IncrementalReads
 from newhomie.crawl.plan import CrawlPlan, crawl_key_for_jobdir, localities_to_crawl
 from newhomie.crawl.progress import CrawlProgress, Fetch, LocalityCrawl
 from newhomie.crawl.requests import PageRequests, context_name, ticket
@@ -52,6 +54,7 @@ class ListingsSpider(Args[CrawlArguments], scrapy.Spider):
     pages: PageRequests
     progress: CrawlProgress
     admission: Admission
+    reads: IncrementalReads
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)  # the arguments, checked, in self.args
@@ -60,6 +63,8 @@ class ListingsSpider(Args[CrawlArguments], scrapy.Spider):
         self.shard = self.args.shard_text
         self.crawl_key = self.args.crawl or ""
         self.run_token = secrets.token_hex(6)
+        #: "incremental" unless `-a full=1` (or no database: then nothing is known). Stored with the run.
+        self.crawl_kind = "full" if self.args.full else "incremental"
 
     @classmethod
     def preflight(cls, settings: BaseSettings, arguments: dict[str, str]) -> None:
@@ -92,6 +97,13 @@ class ListingsSpider(Args[CrawlArguments], scrapy.Spider):
             abandon=self.progress.abandon_all,
         )
         use_database = settings.getbool("NEWHOMIE_DB_ENABLED", True)
+        if not use_database:
+            self.crawl_kind = "full"
+        self.reads = IncrementalReads.of(
+            self.crawl_kind == "incremental", settings.getfloat("NEWHOMIE_PROFILE_MAX_AGE_DAYS", 7.0),
+            stats.inc_value,
+        )  # fmt: skip
+        stats.set_value("newhomie/crawl_kind", self.crawl_kind)
         todo = await asyncio.to_thread(localities_to_crawl, self.plan, self.crawl_key, use_database)
         logger.info("crawl %s: %d localities to crawl (%s)", self.crawl_key, len(todo), self.plan.summary)
         stats.set_value("newhomie/localities/planned", len(todo))
@@ -100,8 +112,9 @@ class ListingsSpider(Args[CrawlArguments], scrapy.Spider):
         ):
             yield request_or_item
 
-    def begin(self, locality: Locality, attempt: int) -> list[Any]:
-        crawl = self.progress.begin(locality, attempt)
+    async def begin(self, locality: Locality, attempt: int) -> list[Any]:
+        increments = await self.reads.increments(locality, attempt)
+        crawl = self.progress.begin(locality, attempt, increments)
         return self.pages.requests(crawl, crawl.first_fetches(self.plan.kinds))
 
     # --- Each answer: parse, then hand off to the locality's attempt -----------------------------

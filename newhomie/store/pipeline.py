@@ -99,6 +99,7 @@ class PostgresPipeline:
         self.run_id = start_run(
             self.target.url, getattr(spider, "name", "?"), dict(getattr(spider, "arguments", {}) or {}),
             getattr(spider, "crawl_key", None), getattr(spider, "shard", None),
+            getattr(spider, "crawl_kind", None),
         )  # fmt: skip
         self.stats.set_value("newhomie/run_id", self.run_id)
         self.writer = BatchWriter(

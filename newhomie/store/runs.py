@@ -64,7 +64,12 @@ def end_stale_runs(cur: Any) -> list[tuple[int, str | None, str | None]]:
 
 
 def start_run(
-    url: str, spider: str, arguments: dict[str, Any], crawl_key: str | None, shard: str | None
+    url: str,
+    spider: str,
+    arguments: dict[str, Any],
+    crawl_key: str | None,
+    shard: str | None,
+    crawl_kind: str | None = None,
 ) -> int:
     """Ends stale runs, then records this one; its id."""
     with connection(url) as conn, transaction(conn) as cur:
@@ -72,7 +77,7 @@ def start_run(
         cur.execute(
             sql.query("start_crawl_run"),
             {"spider": spider, "arguments": as_json(arguments), "crawl_key": crawl_key, "shard": shard,
-             **this_process()},
+             "crawl_kind": crawl_kind, **this_process()},
         )  # fmt: skip
         run_id: int = cur.fetchone()[0]
     return run_id
@@ -89,5 +94,14 @@ def finish_run(url: str, run_id: int, status: str, stats: dict[str, Any], summar
                 "summary": as_json(summary) if summary is not None else None,
                 "health": None if healthy is None else ("healthy" if healthy else "unhealthy"),
                 "health_reasons": as_json(stats.get("newhomie/health/reasons", [])),
+                "pages_saved": pages_saved(stats),
             },
         )
+
+
+def pages_saved(stats: dict[str, Any]) -> int:
+    """The pages an incremental run did not fetch (`newhomie/pages_saved/<kind>`), all kinds."""
+    return sum(
+        int(value) for key, value in stats.items()
+        if key.startswith("newhomie/pages_saved/") and isinstance(value, int | float)
+    )  # fmt: skip

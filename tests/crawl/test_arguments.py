@@ -154,10 +154,10 @@ def test_a_malformed_locality_is_an_argument_error() -> None:
 
 def test_an_unknown_argument_is_named_with_the_nearest_known_one() -> None:
     with pytest.raises(
-        ArgumentError, match=r"unknown argument 'shards' \(did you mean shard\?\); known: crawl, kinds"
+        ArgumentError, match=r"unknown argument 'shards' \(did you mean shard\?\); known: crawl, full, kinds"
     ):
         plan_of({"localities": "all", "shards": "3/90"})
-    with pytest.raises(ArgumentError, match=r"unknown argument 'colour'; known: crawl, kinds"):
+    with pytest.raises(ArgumentError, match=r"unknown argument 'colour'; known: crawl, full, kinds"):
         plan_of({"localities": THREE, "colour": "red"})
 
 
@@ -211,6 +211,13 @@ def test_a_blank_crawl_key_is_none() -> None:
 )
 def test_recheck_missing_is_a_flag(text: str, flag: bool) -> None:
     assert plan_of({"localities": THREE, "recheck_missing": text}).arguments.recheck_missing is flag
+
+
+@pytest.mark.parametrize(("text", "flag"), [("1", True), ("yes", True), ("0", False), ("", False)])
+def test_full_is_a_flag_and_is_kept_in_the_record(text: str, flag: bool) -> None:
+    plan = plan_of({"localities": THREE, "full": text})
+    assert plan.arguments.full is flag
+    assert ("full" in plan.describe()) is flag
 
 
 def test_a_recheck_missing_that_is_no_flag_is_refused() -> None:
@@ -390,7 +397,7 @@ def test_the_arguments_schema_describes_each_argument_as_text() -> None:
     """What Scrapy Cloud's UI shows for the spider (scrapy-spider-metadata's param_schema)."""
     schema = ListingsSpider.get_param_schema()
     assert set(schema["properties"]) == {
-        "localities", "state", "postcodes", "shard", "limit", "kinds", "crawl", "recheck_missing"
+        "localities", "state", "postcodes", "shard", "limit", "kinds", "crawl", "recheck_missing", "full"
     }  # fmt: skip
     for name, field in schema["properties"].items():
         assert field["type"] == "string", name

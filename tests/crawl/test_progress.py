@@ -6,15 +6,18 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from newhomie.crawl.bands import PriceBand
+from newhomie.crawl.increments import FULL, Increments, increments_for
 from newhomie.crawl.progress import CrawlProgress, Fetch, LocalityCrawl, Sighting
 from newhomie.items import CrawlError, Listing, LocalityOutcome, LocalityVisit, RejectedEntry
 from newhomie.localities import Locality
 from newhomie.site import EntryError, PageNotFound, PageShapeError, SearchPage
+from newhomie.store.knowledge import LocalityKnowledge
 from tests.storage import listing
 
 DANDENONG = Locality("Dandenong", "VIC", "3175")
@@ -96,6 +99,7 @@ def test_a_locality_ends_at_its_last_answer_only() -> None:
     assert outcome == LocalityOutcome(
         crawl_key="crawl-1", slug=DANDENONG.slug, locality=str(DANDENONG), status="done", attempt=1,
         started_at=crawl.started_at, finished_at=crawl.finished_at, pages=0, listings=0, errors=0,
+        kinds=["profile", "sale", "rent"], complete_kinds=["sale", "rent"],  # no profile was read
     )  # fmt: skip
     assert counted(crawls)["newhomie/localities/done"] == 1
 
@@ -388,3 +392,102 @@ def test_a_site_whose_counts_never_shrink_costs_a_bounded_number_of_pages() -> N
         "sale search: its price bands hold 3,000 of the 1,000,000,000,000,000 listings reported"
     ]
     assert counted(crawls)["newhomie/localities/incomplete"] == 1
+
+
+# --- Incremental crawls ------------------------------------------------------------------------------
+
+SOLD = Fetch("sold")
+
+
+def sold_page(current: int, ids: Iterable[int], total: int = 190, pages: int = 10) -> SearchPage:
+    return SearchPage(url=URL, locality_slug=DANDENONG.slug, listing_type="sold", current_page=current,
+                      total_pages=pages, total_listings=total,
+                      listings=[listing(i, listing_type="sold") for i in ids])  # fmt: skip
+
+
+def test_an_incremental_sold_search_reads_page_by_page_and_stops_after_the_first_page_it_holds() -> None:
+    crawls = progress()
+    crawl = crawls.begin(DANDENONG, increments=Increments(known_sold=frozenset(range(100, 300))))
+    assert crawl.first_fetches(["sold"]) == [SOLD]
+    # Page 1 holds new sales: only page 2 is asked for, not pages 2 to 10 at once.
+    first = answer(crawls, crawl, lambda c: c.read_search(SOLD, sold_page(1, [1, 2, 100])), SOLD)
+    assert [r for r in first if isinstance(r, Fetch)] == [Fetch("sold", 2)]
+    # Page 2 holds one new sale among known ones: page 3 still.
+    second = answer(crawls, crawl, lambda c: c.read_search(Fetch("sold", 2), sold_page(2, [101, 3, 102])))
+    assert [r for r in second if isinstance(r, Fetch)] == [Fetch("sold", 3)]
+    # Page 3 is all known: the search ends there, and its 7 unread pages are counted as saved.
+    third = answer(crawls, crawl, lambda c: c.read_search(Fetch("sold", 3), sold_page(3, [103, 104])))
+    assert [type(r) for r in third] == [Listing, Listing, LocalityOutcome]
+    (outcome,) = [r for r in third if isinstance(r, LocalityOutcome)]
+    assert (outcome.pages, outcome.pages_saved, outcome.pages_by_kind) == (3, 7, {"sold": 3})
+    assert outcome.complete_kinds == ["sold"]
+    assert counted(crawls)["newhomie/pages_saved/sold"] == 7
+
+
+def test_an_incremental_sold_search_reads_to_its_last_page_when_every_page_is_new() -> None:
+    crawls = progress()
+    crawl = crawls.begin(DANDENONG, increments=Increments(known_sold=frozenset()))
+    crawl.first_fetches(["sold"])
+    asked = []
+    for number in (1, 2, 3):
+        fetch = Fetch("sold", number)
+        page = sold_page(number, [number * 10, number * 10 + 1], total=50, pages=3)
+        asked += [
+            r
+            for r in answer(crawls, crawl, lambda c, f=fetch, p=page: c.read_search(f, p), fetch)
+            if isinstance(r, Fetch)
+        ]
+    assert asked == [Fetch("sold", 2), Fetch("sold", 3)]
+    assert crawls.get(DANDENONG.slug) is None
+    assert counted(crawls)["newhomie/pages_saved/sold"] == 0
+
+
+def test_a_full_crawl_asks_for_every_page_of_the_sold_search_at_once() -> None:
+    crawls = progress()
+    crawl = crawls.begin(DANDENONG)  # FULL: nothing known
+    crawl.first_fetches(["sold"])
+    first = answer(crawls, crawl, lambda c: c.read_search(SOLD, sold_page(1, [100, 101])), SOLD)
+    assert [r for r in first if isinstance(r, Fetch)] == [Fetch("sold", n) for n in range(2, 11)]
+
+
+def test_sale_and_rent_are_read_whole_even_when_their_listings_are_known() -> None:
+    crawls = progress()
+    crawl = crawls.begin(DANDENONG, increments=Increments(known_sold=frozenset({1})))
+    crawl.first_fetches(["sale"])
+    first = answer(crawls, crawl, lambda c: c.read_search(SALE, search_page(95, 5, listings=[listing(1)])))
+    assert [r for r in first if isinstance(r, Fetch)] == [Fetch("sale", n) for n in (2, 3, 4, 5)]
+
+
+def test_a_fresh_profile_is_skipped_and_counted_and_a_failed_kind_is_not_whole() -> None:
+    crawls = progress()
+    crawl = crawls.begin(DANDENONG, increments=Increments(skip_profile=True))
+    assert crawl.first_fetches(["profile", "sale", "rent"]) == [SALE, Fetch("rent")]
+    assert counted(crawls)["newhomie/pages_saved/profile"] == 1
+    answer(crawls, crawl)
+    (error, outcome) = answer(
+        crawls,
+        crawl,
+        lambda c: c.page_failed(Fetch("rent"), URL, PageShapeError("x", "y", URL)),
+        Fetch("rent"),
+    )
+    assert isinstance(error, CrawlError)
+    assert isinstance(outcome, LocalityOutcome)
+    assert (outcome.status, outcome.pages_saved) == ("failed", 1)
+    assert outcome.kinds == ["profile", "sale", "rent"]
+    assert outcome.complete_kinds == ["profile", "sale"]  # the profile is fresh; rent lost a page
+
+
+def test_increments_follow_what_the_database_holds() -> None:
+    now = datetime(2026, 12, 4, tzinfo=UTC)
+    week = timedelta(days=7)
+    known = LocalityKnowledge(frozenset({5, 6}), sold_whole=True, profile_captured_at=now - timedelta(days=2))
+    assert increments_for(known, 1, week, now) == Increments(known_sold=frozenset({5, 6}), skip_profile=True)
+    # A retry reads everything: what its failed first attempt stored must not stop it early.
+    assert increments_for(known, 2, week, now) is FULL
+    # The last crawl that asked for the sold search lost a page of it: read it whole this time.
+    broken = LocalityKnowledge(
+        frozenset({5, 6}), sold_whole=False, profile_captured_at=now - timedelta(days=8)
+    )
+    assert increments_for(broken, 1, week, now) == Increments(known_sold=None, skip_profile=False)
+    assert increments_for(known, 1, timedelta(0), now).skip_profile is False  # max age 0: always read
+    assert increments_for(None, 1, week, now) is FULL

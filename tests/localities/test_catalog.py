@@ -90,7 +90,10 @@ def test_the_list_has_every_delivery_area_with_its_coordinates(catalog: list[Loc
     assert len(catalog) > 16_400  # 16,475 readable delivery areas and what the older list adds
     by_slug = {loc.slug: loc for loc in catalog}
     mooroolbark = by_slug["mooroolbark-vic-3138"]
-    assert (mooroolbark.latitude, mooroolbark.longitude) == (pytest.approx(-37.78391), pytest.approx(145.322794))
+    assert (mooroolbark.latitude, mooroolbark.longitude) == (
+        pytest.approx(-37.78391),
+        pytest.approx(145.322794),
+    )
     located = [loc for loc in catalog if loc.latitude is not None]
     assert len(located) > 0.98 * len(catalog)
     # Coordinates fall within Australia and its islands, and each in roughly the right longitude band.
@@ -308,7 +311,8 @@ def test_add_localities_adds_all_once_and_keeps_what_crawls_learnt(
     with conn.cursor() as cur:
         cur.execute(
             "INSERT INTO locality (slug, name, state, postcode, status, first_crawled_at, last_crawled_at)"
-            " VALUES ('warriewood-shopping-square-nsw-2102', 'Warriewood Shopping Square', 'NSW', '2102', 'not_found',"
+            " VALUES ('warriewood-shopping-square-nsw-2102', 'Warriewood Shopping Square', 'NSW', '2102',"
+            "         'not_found',"
             "         '2025-02-01T00:00:00Z', '2025-02-03T00:00:00Z'),"
             "        ('dandenong-vic-3175', 'DANDENONG', 'VIC', '3175', 'active', now(), now())"
         )
@@ -325,7 +329,10 @@ def test_add_localities_adds_all_once_and_keeps_what_crawls_learnt(
     assert rows["warriewood-shopping-square-nsw-2102"][3] == "not_found"
     assert rows["dandenong-vic-3175"][0] == "DANDENONG"
     with conn.cursor() as cur:
-        cur.execute("SELECT first_crawled_at, last_crawled_at FROM locality WHERE slug = 'warriewood-shopping-square-nsw-2102'")
+        cur.execute(
+            "SELECT first_crawled_at, last_crawled_at FROM locality"
+            " WHERE slug = 'warriewood-shopping-square-nsw-2102'"
+        )
         assert cur.fetchone() == (datetime(2025, 2, 1, tzinfo=UTC), datetime(2025, 2, 3, tzinfo=UTC))
         cur.execute("SELECT count(*) FROM locality WHERE first_crawled_at IS NOT NULL")
         assert cur.fetchone() == (2,)

@@ -692,7 +692,10 @@ def test_real_suburb_profile(folder: Path) -> None:
     # Their names, and the state and postcode their slugs end in: enough to add one no list has.
     assert [n.slug for n in profile.neighbours] == profile.surrounding_slugs
     assert profile.neighbours[1].model_dump() == {
-        "slug": "noble-park-north-vic-3174", "name": "Noble Park North", "state": "VIC", "postcode": "3174",
+        "slug": "noble-park-north-vic-3174",
+        "name": "Noble Park North",
+        "state": "VIC",
+        "postcode": "3174",
     }
 
 

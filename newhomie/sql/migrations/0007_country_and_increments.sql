@@ -26,5 +26,7 @@ ALTER TABLE crawl_run
 ALTER TABLE locality_crawl
     ADD COLUMN pages_saved integer NOT NULL DEFAULT 0 CHECK (pages_saved >= 0),
     ADD COLUMN pages_by_kind jsonb,
+    -- The kinds asked for (profile, sale, rent, sold) and those read whole.
+    ADD COLUMN kinds text[] NOT NULL DEFAULT '{}',
     ADD COLUMN complete_kinds text[] NOT NULL DEFAULT '{}';
 CREATE INDEX locality_crawl_slug_idx ON locality_crawl (locality_slug, finished_at);

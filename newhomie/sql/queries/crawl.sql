@@ -1,6 +1,8 @@
 -- name: start_crawl_run
-INSERT INTO crawl_run (spider, arguments, crawl_key, shard, host, pid, process_started_at, alive_at)
-VALUES (%(spider)s, %(arguments)s, %(crawl_key)s, %(shard)s, %(host)s, %(pid)s, %(process_started_at)s, now())
+INSERT INTO crawl_run (spider, arguments, crawl_key, shard, crawl_kind, host, pid, process_started_at,
+                       alive_at)
+VALUES (%(spider)s, %(arguments)s, %(crawl_key)s, %(shard)s, %(crawl_kind)s, %(host)s, %(pid)s,
+        %(process_started_at)s, now())
 RETURNING id;
 
 -- name: crawl_run_alive
@@ -28,7 +30,7 @@ RETURNING id, crawl_key, shard;
 -- name: finish_crawl_run
 UPDATE crawl_run
 SET finished_at = now(), status = %(status)s, stats = %(stats)s, summary = %(summary)s,
-    health = %(health)s, health_reasons = %(health_reasons)s
+    health = %(health)s, health_reasons = %(health_reasons)s, pages_saved = %(pages_saved)s
 WHERE id = %(run_id)s;
 
 -- name: upsert_locality
@@ -60,9 +62,11 @@ VALUES (%(run_id)s, %(kind)s, %(locality)s, %(url)s, %(raw)s, %(reason)s);
 -- retried at the end of the run, or by a resumed run, becomes done); attempts add up, and the
 -- first start time stays so the whole effort is visible.
 INSERT INTO locality_crawl (crawl_key, locality_slug, run_id, locality, status, attempts, started_at,
-                            finished_at, pages, listings, errors, incomplete)
+                            finished_at, pages, listings, errors, incomplete, pages_saved, pages_by_kind,
+                            kinds, complete_kinds)
 VALUES (%(crawl_key)s, %(locality_slug)s, %(run_id)s, %(locality)s, %(status)s, 1, %(started_at)s,
-        %(finished_at)s, %(pages)s, %(listings)s, %(errors)s, %(incomplete)s)
+        %(finished_at)s, %(pages)s, %(listings)s, %(errors)s, %(incomplete)s, %(pages_saved)s,
+        %(pages_by_kind)s, %(kinds)s, %(complete_kinds)s)
 ON CONFLICT (crawl_key, locality_slug) DO UPDATE SET
     run_id = EXCLUDED.run_id,
     status = EXCLUDED.status,
@@ -72,7 +76,11 @@ ON CONFLICT (crawl_key, locality_slug) DO UPDATE SET
     pages = EXCLUDED.pages,
     listings = EXCLUDED.listings,
     errors = EXCLUDED.errors,
-    incomplete = EXCLUDED.incomplete;
+    incomplete = EXCLUDED.incomplete,
+    pages_saved = EXCLUDED.pages_saved,
+    pages_by_kind = EXCLUDED.pages_by_kind,
+    kinds = EXCLUDED.kinds,
+    complete_kinds = EXCLUDED.complete_kinds;
 
 -- name: finished_localities
 -- Localities this crawl already finished (done, or known missing), which a resumed run skips.
@@ -82,3 +90,19 @@ WHERE crawl_key = %(crawl_key)s AND status IN ('done', 'not_found');
 -- name: missing_localities
 -- Localities the site answered with its 404 page, skipped unless a recheck is asked for.
 SELECT slug FROM locality WHERE status = 'not_found';
+
+-- name: sold_search_whole
+-- Whether the sold search of a locality may be read incrementally: the latest crawl that asked for it
+-- read it whole (every page it needed, none failed, nothing truncated). NULL (no row): never asked.
+SELECT 'sold' = ANY(complete_kinds) FROM locality_crawl
+WHERE locality_slug = %(slug)s AND 'sold' = ANY(kinds)
+ORDER BY finished_at DESC
+LIMIT 1;
+
+-- name: known_sold_listings
+-- The locality's listings already stored as sold: a sold search read newest first stops at a page of them.
+SELECT listing_id FROM listing WHERE locality_slug = %(slug)s AND listing_type = 'sold';
+
+-- name: latest_profile_capture
+-- When the locality's suburb profile was last read (NULL: never).
+SELECT max(captured_at) FROM suburb_profile WHERE locality_slug = %(slug)s;

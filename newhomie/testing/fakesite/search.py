@@ -59,7 +59,9 @@ class SearchFilters:
             baths=baths if baths and baths != (None, None) else None,
             exclude_under_offer=query.get("excludeunderoffer") == "1",
             exclude_price_withheld=query.get("excludepricewithheld") == "1",
-            sort=sort if sort in ("price-asc", "price-desc", "dateupdated-desc") else "default",
+            sort=sort
+            if sort in ("price-asc", "price-desc", "dateupdated-desc", "solddate-desc")
+            else "default",
         )
 
     def matches(self, listing: Listing) -> bool:

@@ -289,6 +289,9 @@ class FakeSite:
             )
         elif filters.sort == "dateupdated-desc":
             results.sort(key=lambda x: (-x.updated.timestamp(), x.listing_id))
+        elif filters.sort == "solddate-desc" and kind == "sold":
+            # Newest sale first; a day's sales in the order they were listed.
+            results.sort(key=lambda x: (-(x.sold_on or date.min).toordinal(), x.listing_id))
         found = tuple(results)
         with self._lock:
             self._results[key] = found
@@ -537,8 +540,12 @@ def listing_truth(listing: Listing) -> dict[str, Any]:
 
 def _default_sort_key(listing: Listing) -> tuple[Any, ...]:
     if listing.kind == "sold":
+        # The site's default ("Featured") order of sold listings is not by sale date: here, by the
+        # month of the sale, and within a month by agency. Only `sort=solddate-desc` is newest first,
+        # so a crawl that relies on that order must ask for it.
         assert listing.sold_on is not None
-        return (-listing.sold_on.toordinal(), listing.listing_id)
+        month = listing.sold_on.year * 12 + listing.sold_on.month
+        return (-month, listing.agency.agency_id, listing.listing_id)
     return (PROMO_RANK[listing.promo_type], -listing.updated.timestamp(), listing.listing_id)
 
 
