@@ -272,8 +272,9 @@ class LocalityOutcome(BaseItem):
     incomplete: list[NonEmpty] = Field(default_factory=list)
     #: Pages an incremental crawl did not fetch: a sold search's unread pages, a fresh profile.
     pages_saved: int = Field(default=0, ge=0)
-    #: Pages read, by kind (profile, sale, rent, sold).
+    #: Pages read, and pages left unread, by kind (profile, sale, rent, sold).
     pages_by_kind: dict[str, int] = Field(default_factory=dict)
+    pages_saved_by_kind: dict[str, int] = Field(default_factory=dict)
     #: The kinds asked for, and those read whole (every page needed, none failed, none truncated).
     kinds: list[str] = Field(default_factory=list)
     complete_kinds: list[str] = Field(default_factory=list)

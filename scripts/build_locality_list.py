@@ -193,9 +193,9 @@ def build(postcodes: Path, older: Path, output: Path, previous: Path | None) -> 
         writer.writerow(OUTPUT_COLUMNS)
         for row, basis in ordered:
             loc = row.locality
-            latitude = "" if row.latitude is None else f"{row.latitude:.6f}"
-            longitude = "" if row.longitude is None else f"{row.longitude:.6f}"
-            writer.writerow((loc.name, loc.state, loc.postcode, loc.slug, latitude, longitude, basis))
+            lat = "" if row.latitude is None else f"{row.latitude:.6f}"
+            lng = "" if row.longitude is None else f"{row.longitude:.6f}"
+            writer.writerow((loc.name, loc.state, loc.postcode, loc.slug, lat, lng, basis))
             report.without_coordinates += row.latitude is None
     report.written = len(ordered)
     report.per_state.update(row.locality.state for row, _ in ordered)

@@ -6,7 +6,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg2
@@ -83,18 +83,31 @@ def pg_template(pg_server_url: str) -> str:
 
 
 @pytest.fixture
-def database_url(pg_server_url: str, pg_template: str) -> Iterator[str]:
-    """The URL of a fresh database with the schema, dropped after the test."""
-    name = f"newhomie_test_{uuid.uuid4().hex[:12]}"
+def database_factory(pg_server_url: str, pg_template: str) -> Iterator[Callable[[], str]]:
+    """Makes fresh databases with the schema (the URL of each), all dropped after the test."""
     admin = _admin(pg_server_url)
-    with admin.cursor() as cur:
-        cur.execute(f"CREATE DATABASE {name} TEMPLATE {pg_template}")
+    made: list[str] = []
+
+    def make() -> str:
+        name = f"newhomie_test_{uuid.uuid4().hex[:12]}"
+        with admin.cursor() as cur:
+            cur.execute(f"CREATE DATABASE {name} TEMPLATE {pg_template}")
+        made.append(name)
+        return with_database(pg_server_url, name)
+
     try:
-        yield with_database(pg_server_url, name)
+        yield make
     finally:
         with admin.cursor() as cur:
-            cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            for name in made:
+                cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         admin.close()
+
+
+@pytest.fixture
+def database_url(database_factory: Callable[[], str]) -> str:
+    """The URL of a fresh database with the schema, dropped after the test."""
+    return database_factory()
 
 
 @pytest.fixture

@@ -210,3 +210,30 @@ def run_crawl_reacting(
             crawl.wait()
     log = log_path.read_text(encoding="utf-8", errors="replace")
     return subprocess.CompletedProcess(crawl.args, returncode, stdout="", stderr=log)
+
+
+#: Observation times that `age_database` moves back; `auction_at` is the site's own data, not ours.
+_OBSERVED_DATES = ("snapshot_on", "observed_on")
+
+
+def age_database(database_url: str, days: int) -> None:
+    """Moves every time the crawls recorded `days` back, as if they had happened that long ago: what a
+    test does beside `FakeSite.advance(days)`, so that "current", "fresh" and "last crawled" mean what
+    they would a week later. The site's own dates (sold_on, auctions, inspections) stay."""
+    with connection(database_url) as conn, conn.cursor() as cur:
+        cur.execute(
+            "SELECT table_name, column_name FROM information_schema.columns"
+            " WHERE table_schema = 'public' AND column_name <> 'auction_at'"
+            "   AND ((data_type = 'timestamp with time zone' AND column_name LIKE '%%\\_at')"
+            "        OR column_name = ANY(%s))"
+            "   AND table_name IN (SELECT table_name FROM information_schema.tables"
+            "                      WHERE table_schema = 'public' AND table_type = 'BASE TABLE')",
+            (list(_OBSERVED_DATES),),
+        )
+        columns: dict[str, list[str]] = {}
+        for table, column in cur.fetchall():
+            columns.setdefault(table, []).append(column)
+        for table, names in sorted(columns.items()):
+            moves = ", ".join(f"{name} = {name} - %(days)s * interval '1 day'" for name in names)
+            cur.execute(f"UPDATE {table} SET {moves}", {"days": days})
+        conn.commit()

@@ -4,7 +4,8 @@ python -m newhomie db-url            the database URL in use (password masked un
 python -m newhomie migrate           apply the schema's migrations now
 python -m newhomie sql "select ..."  run a query and print a readable table
 python -m newhomie localities list   the bundled localities (filters: --state --postcodes --shard --limit);
-                                     also `count`, and `load` into the database
+                                     also `count`, `load` into the database, and `coverage`
+python -m newhomie plan --estimate   pages and hours of a full and an incremental crawl; nodes for a deadline
 python -m newhomie renormalise       re-run the price normaliser over the stored price texts
 python -m newhomie report --out F    a self-contained HTML report of a crawl run (--run ID, default latest)
 python -m newhomie schedule          the shards of one crawl over Scrapyd nodes (--scrapyd URL,... --shards N)
@@ -20,7 +21,7 @@ from collections.abc import Sequence
 
 import psycopg2
 
-from newhomie.cli import database, demo, localities, renormalise, report, schedule
+from newhomie.cli import database, demo, localities, plan, renormalise, report, schedule
 from newhomie.store.errors import DatabaseUnavailable, reason_of
 
 
@@ -28,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m newhomie", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     commands = parser.add_subparsers(dest="command", required=True)
-    for module in (database, localities, renormalise, report, schedule, demo):
+    for module in (database, localities, plan, renormalise, report, schedule, demo):
         module.add_commands(commands)
     return parser
 

@@ -103,7 +103,7 @@ class LocalityCrawl:
     failed_kinds: set[str] = field(default_factory=set)
     incomplete_kinds: set[str] = field(default_factory=set)
     pages_by_kind: Counter[str] = field(default_factory=Counter)
-    pages_saved: int = 0
+    pages_saved_by_kind: Counter[str] = field(default_factory=Counter)
     #: Ended by the watchdog: nothing of it can be called whole.
     abandoned: bool = False
 
@@ -116,6 +116,10 @@ class LocalityCrawl:
         if self.not_found:
             return "not_found"
         return "failed" if self.errors else "done"
+
+    @property
+    def pages_saved(self) -> int:
+        return sum(self.pages_saved_by_kind.values())
 
     @property
     def seconds(self) -> float:
@@ -144,7 +148,7 @@ class LocalityCrawl:
     def save_pages(self, kind: str, pages: int) -> None:
         """Pages an increment leaves unread, counted (`newhomie/pages_saved/<kind>`)."""
         if pages > 0:
-            self.pages_saved += pages
+            self.pages_saved_by_kind[kind] += pages
             self.counts.inc_value(f"newhomie/pages_saved/{kind}", pages)
 
     # --- Reading its pages -----------------------------------------------------------------------
@@ -314,7 +318,8 @@ class LocalityCrawl:
             crawl_key=crawl_key, slug=self.slug, locality=str(self.locality), status=self.status,
             attempt=self.attempt, started_at=self.started_at, finished_at=self.finished_at,
             pages=self.pages, listings=self.listings, errors=self.errors, incomplete=self.incomplete[:20],
-            pages_saved=self.pages_saved, pages_by_kind=dict(self.pages_by_kind), kinds=list(self.kinds),
+            pages_saved=self.pages_saved, pages_by_kind=dict(self.pages_by_kind),
+            pages_saved_by_kind=dict(self.pages_saved_by_kind), kinds=list(self.kinds),
             complete_kinds=self.complete_kinds(),
         )  # fmt: skip
 
@@ -359,6 +364,17 @@ class CrawlProgress:
                               increments=increments)  # fmt: skip
         self.active[locality.slug] = crawl
         return crawl
+
+    def start(
+        self, locality: Locality, attempt: int, increments: Increments, kinds: Iterable[str]
+    ) -> tuple[LocalityCrawl, list[Any]]:
+        """Begins an attempt: its first fetches, or (when increments leave it nothing to fetch, a fresh
+        profile alone) its outcome at once, since no answer will come to end it."""
+        crawl = self.begin(locality, attempt, increments)
+        fetches: list[Any] = list(crawl.first_fetches(kinds))
+        if not fetches:
+            fetches.append(self._finish(crawl))
+        return crawl, fetches
 
     def get(self, slug: str) -> LocalityCrawl | None:
         return self.active.get(slug)

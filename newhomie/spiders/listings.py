@@ -114,8 +114,8 @@ class ListingsSpider(Args[CrawlArguments], scrapy.Spider):
 
     async def begin(self, locality: Locality, attempt: int) -> list[Any]:
         increments = await self.reads.increments(locality, attempt)
-        crawl = self.progress.begin(locality, attempt, increments)
-        return self.pages.requests(crawl, crawl.first_fetches(self.plan.kinds))
+        crawl, first = self.progress.start(locality, attempt, increments, self.plan.kinds)
+        return self.pages.requests(crawl, first)
 
     # --- Each answer: parse, then hand off to the locality's attempt -----------------------------
 

@@ -199,6 +199,7 @@ def item_writes(item: Any, run_id: int | None, seen_at: datetime) -> list[Write]
         params = {**item.model_dump(), "locality_slug": item.slug, "run_id": run_id}
         params["incomplete"] = as_json(item.incomplete) if item.incomplete else None
         params["pages_by_kind"] = as_json(item.pages_by_kind)
+        params["pages_saved_by_kind"] = as_json(item.pages_saved_by_kind)
         return [Write("upsert_locality_crawl", (params,), item.slug, key=(item.crawl_key, item.slug))]
     if isinstance(item, CrawlError):
         params = {**item.model_dump(), "run_id": run_id}

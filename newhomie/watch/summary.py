@@ -33,12 +33,15 @@ def _int(stats: Mapping[str, Any], key: str) -> int:
 def summarise(stats: Mapping[str, Any]) -> dict[str, Any]:
     """The run summary (see crawl_run.summary) from the crawl's stats."""
     pages: dict[str, dict[str, int]] = {}
+    saved: dict[str, int] = {}
     errors: dict[str, int] = {}
     errors_by_type: dict[str, int] = {}
     for key, value in stats.items():
         parts = key.split("/")
         if len(parts) == 4 and parts[:2] == ["newhomie", "pages"] and isinstance(value, int):
             pages.setdefault(parts[2], {})[parts[3]] = value
+        elif len(parts) == 3 and parts[:2] == ["newhomie", "pages_saved"] and isinstance(value, int):
+            saved[parts[2]] = value
         elif len(parts) == 4 and parts[:2] == ["newhomie", "errors"] and isinstance(value, int):
             errors[parts[2]] = errors.get(parts[2], 0) + value
             errors_by_type[parts[3]] = errors_by_type.get(parts[3], 0) + value
@@ -52,6 +55,9 @@ def summarise(stats: Mapping[str, Any]) -> dict[str, Any]:
         "suburb_profiles": _int(stats, "newhomie/distinct/suburb_profile"),
         "pages": pages,
         "pages_total": sum(sum(outcomes.values()) for outcomes in pages.values()),
+        # "incremental" or "full" (crawl.increments), and the pages the increments left unread, by kind.
+        "crawl_kind": stats.get("newhomie/crawl_kind"),
+        "pages_saved": saved,
         "errors": errors,
         "errors_by_type": errors_by_type,
         "errors_total": sum(errors.values()),
@@ -77,6 +83,7 @@ def format_summary(summary: Mapping[str, Any]) -> str:
     incomplete = (
         f" (incomplete {summary['localities_incomplete']})" if summary.get("localities_incomplete") else ""
     )
+    saved = sum((summary.get("pages_saved") or {}).values())
     unwritten = ""
     if summary.get("rows_unwritten"):
         files = ", ".join(summary.get("unwritten_files") or []) or "no file"
@@ -86,6 +93,7 @@ def format_summary(summary: Mapping[str, Any]) -> str:
         f"{incomplete}; "
         f"listings sale {listings['sale']}, rent {listings['rent']}, sold {listings['sold']}; "
         f"suburb profiles {summary['suburb_profiles']}; pages {summary['pages_total']}; "
+        f"crawl kind {summary.get('crawl_kind') or '?'}, pages saved {saved}; "
         f"errors by stage: {errors}; blocks {summary['blocked']}; "
         f"browser restarts {summary['browser_restarts']}; "
         f"rows written {summary.get('rows_written', 0)}{unwritten}; "

@@ -477,6 +477,22 @@ def test_a_fresh_profile_is_skipped_and_counted_and_a_failed_kind_is_not_whole()
     assert outcome.complete_kinds == ["profile", "sale"]  # the profile is fresh; rent lost a page
 
 
+def test_a_locality_left_nothing_to_fetch_ends_at_once() -> None:
+    finished: list[LocalityCrawl] = []
+    crawls = progress(finished)
+    crawl, first = crawls.start(DANDENONG, 1, Increments(skip_profile=True), ["profile"])
+    (outcome,) = first
+    assert isinstance(outcome, LocalityOutcome)
+    assert (outcome.status, outcome.pages, outcome.pages_saved, outcome.complete_kinds) == (
+        "done",
+        0,
+        1,
+        ["profile"],
+    )
+    assert finished == [crawl]  # its slot is freed: the watchdog is never needed
+    assert crawls.get(DANDENONG.slug) is None
+
+
 def test_increments_follow_what_the_database_holds() -> None:
     now = datetime(2026, 12, 4, tzinfo=UTC)
     week = timedelta(days=7)

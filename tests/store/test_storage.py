@@ -376,12 +376,22 @@ def test_a_suburb_profile_lands_in_its_tables(database_url: str) -> None:
     profile = dandenong_profile()
     run = crawl(database_url, [profile])
     assert run.stats.get_value("newhomie/db/rows_rejected") == 0
-    locality = fetch(database_url, "SELECT slug, name, status, boundary, last_crawled_at FROM locality")
+    locality = fetch(
+        database_url,
+        "SELECT slug, name, status, boundary, last_crawled_at FROM locality WHERE source = 'list'",
+    )
     assert len(locality) == 1
     assert locality[0]["boundary"]["type"] == "Polygon"
     assert (locality[0]["name"], locality[0]["status"], locality[0]["last_crawled_at"]) == (
         "Dandenong", "active", None,
     )  # fmt: skip
+    # Of its seven neighbours, Waverley Park VIC 3175 is in neither postcode list: it is discovered.
+    discovered = fetch(database_url, "SELECT slug, name, state, postcode, status, discovered_from,"
+                       " last_crawled_at FROM locality WHERE source = 'discovered'")  # fmt: skip
+    assert discovered == [{
+        "slug": "waverley-park-vic-3175", "name": "Waverley Park", "state": "VIC", "postcode": "3175",
+        "status": "active", "discovered_from": "dandenong-vic-3175", "last_crawled_at": None,
+    }]  # fmt: skip
     snapshot = fetch(database_url, "SELECT * FROM suburb_profile")
     assert len(snapshot) == 1
     assert snapshot[0]["population"] == 29911
@@ -468,7 +478,8 @@ def test_a_search_visit_keeps_the_boundary_a_profile_gave(database_url: str) -> 
     write_direct(database_url, [visit_write(visit(crawled_at=T0 + timedelta(days=1)))])
     row = fetch(
         database_url,
-        "SELECT boundary IS NOT NULL AS has_boundary, first_crawled_at, last_crawled_at FROM locality",
+        "SELECT boundary IS NOT NULL AS has_boundary, first_crawled_at, last_crawled_at FROM locality"
+        " WHERE slug = 'dandenong-vic-3175'",
     )
     assert row == [
         {

@@ -25,7 +25,9 @@ ALTER TABLE crawl_run
 -- no page lost: a page that failed would otherwise never be read again.
 ALTER TABLE locality_crawl
     ADD COLUMN pages_saved integer NOT NULL DEFAULT 0 CHECK (pages_saved >= 0),
+    -- {"sale": 3, "sold": 2, ...}: pages read, and pages left unread, by kind.
     ADD COLUMN pages_by_kind jsonb,
+    ADD COLUMN pages_saved_by_kind jsonb,
     -- The kinds asked for (profile, sale, rent, sold) and those read whole.
     ADD COLUMN kinds text[] NOT NULL DEFAULT '{}',
     ADD COLUMN complete_kinds text[] NOT NULL DEFAULT '{}';

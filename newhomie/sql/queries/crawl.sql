@@ -63,10 +63,10 @@ VALUES (%(run_id)s, %(kind)s, %(locality)s, %(url)s, %(raw)s, %(reason)s);
 -- first start time stays so the whole effort is visible.
 INSERT INTO locality_crawl (crawl_key, locality_slug, run_id, locality, status, attempts, started_at,
                             finished_at, pages, listings, errors, incomplete, pages_saved, pages_by_kind,
-                            kinds, complete_kinds)
+                            pages_saved_by_kind, kinds, complete_kinds)
 VALUES (%(crawl_key)s, %(locality_slug)s, %(run_id)s, %(locality)s, %(status)s, 1, %(started_at)s,
         %(finished_at)s, %(pages)s, %(listings)s, %(errors)s, %(incomplete)s, %(pages_saved)s,
-        %(pages_by_kind)s, %(kinds)s, %(complete_kinds)s)
+        %(pages_by_kind)s, %(pages_saved_by_kind)s, %(kinds)s, %(complete_kinds)s)
 ON CONFLICT (crawl_key, locality_slug) DO UPDATE SET
     run_id = EXCLUDED.run_id,
     status = EXCLUDED.status,
@@ -79,6 +79,7 @@ ON CONFLICT (crawl_key, locality_slug) DO UPDATE SET
     incomplete = EXCLUDED.incomplete,
     pages_saved = EXCLUDED.pages_saved,
     pages_by_kind = EXCLUDED.pages_by_kind,
+    pages_saved_by_kind = EXCLUDED.pages_saved_by_kind,
     kinds = EXCLUDED.kinds,
     complete_kinds = EXCLUDED.complete_kinds;
 
@@ -106,3 +107,20 @@ SELECT listing_id FROM listing WHERE locality_slug = %(slug)s AND listing_type =
 -- name: latest_profile_capture
 -- When the locality's suburb profile was last read (NULL: never).
 SELECT max(captured_at) FROM suburb_profile WHERE locality_slug = %(slug)s;
+
+-- name: latest_locality_pages
+-- Per locality, its latest crawl's pages: read, left unread by increments, by kind, and how it ended
+-- (`plan --estimate`).
+SELECT DISTINCT ON (locality_slug) locality_slug, status, pages, pages_by_kind, pages_saved_by_kind
+FROM locality_crawl
+ORDER BY locality_slug, finished_at DESC;
+
+-- name: recent_run_pace
+-- The pages and seconds of the latest finished runs that read pages: the pace measured on this
+-- deployment (its politeness, its machine, the site's answers).
+SELECT coalesce(sum((summary->>'pages_total')::bigint), 0),
+       coalesce(sum(extract(epoch FROM finished_at - started_at)), 0),
+       count(*)
+FROM (SELECT summary, started_at, finished_at FROM crawl_run
+      WHERE status = 'finished' AND finished_at IS NOT NULL AND (summary->>'pages_total')::bigint > 0
+      ORDER BY id DESC LIMIT %(runs)s) AS latest;

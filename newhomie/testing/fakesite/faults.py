@@ -14,6 +14,9 @@ class Faults:
 
     #: Paths (`/sale/x/`, or with the query: `/sale/x/?ssubs=0&page=2`) never answered while listed.
     hang_paths: set[str] = field(default_factory=set)
+    #: Pages (path with its query, as `FakeSite.search_path` writes it; the order of the query's
+    #: parameters does not matter) answered 503 every time while listed.
+    fail_paths: set[str] = field(default_factory=set)
     #: Seconds to wait before answering each page.
     slow_seconds: float = 0.0
     #: Every Nth page (passing the cookie gate) is a 503.
@@ -30,6 +33,7 @@ class Faults:
 
     def reset(self) -> None:
         self.hang_paths.clear()
+        self.fail_paths.clear()
         self.slow_seconds = 0.0
         self.fail_5xx_every = self.truncate_json_every = self.block_every = self.rate_limit_every = 0
         self.retry_after = 1.0

@@ -385,9 +385,9 @@ class LocalityBuilder:
         elif roll > 0.9:
             listing.tag_text, listing.tag_class = "Updated", "is-updated"
 
-    def _sold(self, listing: Listing) -> None:
+    def _sold(self, listing: Listing, sold_on: date | None = None, price: int | None = None) -> None:
         rng = self.rng
-        listing.sold_on = self.today - timedelta(days=rng.randint(1, 365))
+        listing.sold_on = sold_on or self.today - timedelta(days=rng.randint(1, 365))
         listing.updated = datetime.combine(listing.sold_on, datetime.min.time()) + timedelta(hours=18)
         method = rng.choices(("private treaty", "auction", "prior to auction"), weights=(55, 30, 15))[0]
         listing.sold_method = method
@@ -403,10 +403,41 @@ class LocalityBuilder:
             listing.price_text = "Price Withheld"
             listing.hidden_price = round_to(self.median_sale * listing.ptype.price_factor, 1_000)
         else:
-            raw = self._typical_price(listing)
-            price = round_to(raw, 1_000 if rng.random() < 0.7 else 500)
+            if price is None:
+                price = round_to(self._typical_price(listing), 1_000 if rng.random() < 0.7 else 500)
             listing.price_text, listing.price_low, listing.price_high = money(price), price, price
             listing.price_kind = "single"
+
+    # Time passing (FakeSite.advance) ----------------------------------------------------------------
+
+    def sell(self, listing: Listing, since: date) -> None:
+        """A sale listing sold between `since` and today: it keeps its id and moves to the sold search."""
+        rng = self.rng
+        asked = listing.search_price or round_to(self.median_sale * listing.ptype.price_factor, 5_000)
+        listing.kind = "sold"
+        listing.promo_type = "standard"
+        listing.open_time = listing.close_time = listing.auction = None
+        listing.price_low = listing.price_high = None
+        listing.price_kind = "none"
+        sold_on = since + timedelta(days=rng.randint(1, max(1, (self.today - since).days)))
+        self._sold(listing, sold_on=sold_on, price=round_to(asked * rng.uniform(0.94, 1.08), 1_000))
+
+    def reprice(self, listing: Listing, since: date) -> None:
+        """A sale listing whose agent changed the asking price: a single figure, a little lower."""
+        low = round_to((listing.search_price or self.median_sale) * self.rng.uniform(0.9, 0.98), 5_000)
+        listing.price_text, listing.price_low, listing.price_high = money(low), low, low
+        listing.price_kind, listing.hidden_price = "single", low
+        listing.updated = self._moment_since(since)
+
+    def fresh_listing(self, kind: Kind, since: date) -> Listing:
+        """A listing first listed between `since` and today."""
+        listing = self._listing(kind)
+        listing.updated = self._moment_since(since)
+        return listing
+
+    def _moment_since(self, since: date) -> datetime:
+        seconds = max(1, (self.today - since).days * 86_400)
+        return datetime.combine(since, datetime.min.time()) + timedelta(seconds=self.rng.randint(1, seconds))
 
     def _projects(self, listings: list[Listing]) -> list[Project]:
         rng = self.rng

@@ -22,7 +22,9 @@ SITE_ORIGIN: Final = "https://www.domain.com.au"
 COOKIE_NAME: Final = "_abck"
 #: The site's "today": listings' dates (inspections, auctions, sales) are placed around it.
 DEFAULT_TODAY: Final = date(2026, 3, 12)
-DEFAULT_COUNTS: Final[dict[Kind, tuple[int, int]]] = {"sale": (0, 120), "rent": (0, 80), "sold": (0, 80)}
+#: A locality's listings by kind. Sold is the biggest, as on the real site: its sold search holds a
+#: year of sales, several times the listings on the market at once (a home sells in weeks).
+DEFAULT_COUNTS: Final[dict[Kind, tuple[int, int]]] = {"sale": (0, 120), "rent": (0, 80), "sold": (40, 480)}
 
 SEARCH_BUILD_ID: Final = "nhFake-search-7Qe2"
 PROFILE_BUILD_ID: Final = "nhFake-profile-3Kd9"

@@ -33,6 +33,13 @@ class ProfileRenderer:
         self.data = data
         self.loc = data.locality
         self.rng = random.Random(f"newhomie-fakesite-profile:{site.seed}:{self.loc.slug}")
+        # The market figures move as the site's time does (`FakeSite.advance`); the rest of the
+        # profile (boundary, schools, people) stays. Before any advance, one stream draws them all.
+        self.market_rng = (
+            random.Random(f"newhomie-fakesite-market:{site.seed}:{self.loc.slug}:{site.epoch}")
+            if site.epoch
+            else self.rng
+        )
 
     def render(self) -> Response:
         loc, slug = self.loc, self.loc.slug
@@ -236,7 +243,7 @@ class ProfileRenderer:
         }
 
     def _category(self, category: str, beds: int) -> dict[str, Any]:
-        rng = self.rng
+        rng = self.market_rng
         number_sold = rng.randint(0, 260)
         # Too few sales: the site shows 0 for "no data".
         known = number_sold >= 10

@@ -12,7 +12,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from email.utils import formatdate
 from typing import Any, Final
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -57,7 +57,7 @@ class FakeSite:
 
     `localities` real localities (beyond the bundled list of about 80: made-up ones), each with
     sale, rent and sold listings; `listings_per_locality` = (low, high) draws every kind's count from
-    that range instead of the site's default sizes (sale 0-120, rent 0-80, sold 0-80, the first
+    that range instead of the site's default sizes (sale 0-120, rent 0-80, sold 40-480, the first
     locality larger, the third without rentals, the seventh without sales history).
     """
 
@@ -73,6 +73,8 @@ class FakeSite:
             raise ValueError("localities must be >= 0")
         self.seed = seed
         self.today = today
+        #: How many times `advance` moved the site's time on.
+        self.epoch = 0
         self.listings_per_locality = listings_per_locality
         self.faults = Faults()
         self.served = ServedLog()
@@ -110,7 +112,11 @@ class FakeSite:
         counts = {kind: rng.randint(*DEFAULT_COUNTS[kind]) for kind in KINDS}
         if index == 0:
             # The first locality always has a few pages of each kind.
-            counts = {"sale": rng.randint(61, 120), "rent": rng.randint(30, 80), "sold": rng.randint(30, 80)}
+            counts = {
+                "sale": rng.randint(61, 120),
+                "rent": rng.randint(30, 80),
+                "sold": rng.randint(200, 480),
+            }
         elif index == 2:
             counts["rent"] = 0
         elif index == 6:
@@ -165,6 +171,69 @@ class FakeSite:
             cap_lng - 0.05 if lng is None else lng,
             {"sale": sale, "rent": rent, "sold": sold},
         )
+
+    # Time ---------------------------------------------------------------------------------------
+
+    def advance(self, days: int = 7) -> dict[str, int]:
+        """The site `days` later, drawn from the seed (the same seed and steps give the same site):
+        in each locality some sale listings sell (they move to the sold search, keeping their id, with
+        a sale date in those days and a price), some are withdrawn, some change their price; some
+        rentals are leased; new sale and rent listings come; profiles' market figures move. The ground
+        truth follows. What changed, counted."""
+        if days < 1:
+            raise ValueError("days must be at least 1")
+        start = self.today
+        self.today = start + timedelta(days=days)
+        self.epoch += 1
+        changes = {"listed": 0, "sold": 0, "withdrawn": 0, "leased": 0, "repriced": 0}
+        share = min(1.0, days / 7)
+        for slug in sorted(self._localities):
+            data = self._localities[slug]
+            rng = random.Random(f"newhomie-fakesite-advance:{self.seed}:{slug}:{self.epoch}:{days}")
+            builder = LocalityBuilder(self, data, self._ids)
+            builder.rng, builder.today = rng, self.today
+            # New listings come from the agencies already active there.
+            agencies = {
+                listing.agency.agency_id: listing.agency for k in KINDS for listing in data.listings[k]
+            }
+            if agencies:
+                builder.agencies = [agencies[key] for key in sorted(agencies)]
+            sale, rent = data.listings["sale"], data.listings["rent"]
+            # Project children stay: a project page lists them.
+            movable = [x for x in sale if x.project_id is None]
+            rng.shuffle(movable)
+            selling = movable[: round(len(movable) * 0.12 * share)]
+            withdrawn = movable[len(selling) : len(selling) + round(len(movable) * 0.03 * share)]
+            repriced = movable[len(selling) + len(withdrawn) :][: round(len(movable) * 0.08 * share)]
+            leased = rng.sample(rent, round(len(rent) * 0.15 * share))
+            for listing in selling:
+                builder.sell(listing, start)
+            for listing in repriced:
+                builder.reprice(listing, start)
+            gone = {x.listing_id for x in (*selling, *withdrawn, *leased)}
+            data.listings["sale"] = [x for x in sale if x.listing_id not in gone]
+            data.listings["rent"] = [x for x in rent if x.listing_id not in gone]
+            data.listings["sold"] = [*data.listings["sold"], *selling]
+            for listing in (*withdrawn, *leased):
+                self._by_id.pop(listing.listing_id, None)
+            new_rates: tuple[tuple[Kind, float], ...] = (("sale", 0.12), ("rent", 0.15))
+            for kind, rate in new_rates:
+                count = rng.randint(0, max(1, round(len(data.listings[kind]) * rate * share) * 2))
+                fresh = [builder.fresh_listing(kind, start) for _ in range(count)]
+                data.listings[kind].extend(fresh)
+                changes["listed"] += len(fresh)
+            for kind in KINDS:
+                data.default_order[kind] = sorted(data.listings[kind], key=_default_sort_key)
+                for listing in data.listings[kind]:
+                    self._by_id[listing.listing_id] = listing
+            changes["sold"] += len(selling)
+            changes["withdrawn"] += len(withdrawn)
+            changes["leased"] += len(leased)
+            changes["repriced"] += len(repriced)
+        with self._lock:
+            self._pages.clear()
+            self._results.clear()
+        return changes
 
     # Ground truth -------------------------------------------------------------------------------
 
@@ -387,6 +456,9 @@ class FakeSite:
             fault = fault or "slow"
         if not has_cookie:
             response = self._challenge()
+        elif faults.fail_paths and _listed(path, query, faults.fail_paths):
+            response = small_page(503, "error", "Service Unavailable", "Service Unavailable")
+            fault = "5xx"
         elif self._fault_due("block", faults.block_every):
             response, fault = block_page(), "block"
         elif self._fault_due("429", faults.rate_limit_every):
@@ -547,6 +619,14 @@ def _default_sort_key(listing: Listing) -> tuple[Any, ...]:
         month = listing.sold_on.year * 12 + listing.sold_on.month
         return (-month, listing.agency.agency_id, listing.listing_id)
     return (PROMO_RANK[listing.promo_type], -listing.updated.timestamp(), listing.listing_id)
+
+
+def _listed(path: str, query: dict[str, str], targets: set[str]) -> bool:
+    for target in targets:
+        parts = urlsplit(target)
+        if parts.path == path and dict(parse_qsl(parts.query, keep_blank_values=True)) == query:
+            return True
+    return False
 
 
 def _cookie_value(header: str | None, name: str) -> str | None:
