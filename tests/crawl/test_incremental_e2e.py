@@ -131,9 +131,8 @@ def test_a_profile_read_within_its_max_age_is_not_read_again(
         ).returncode
         == 0
     )
-    assert len([r for r in site.served.snapshot()[served:] if "suburb-profile" in r.path]) == len(
-        site.localities()
-    )
+    profiles = [r for r in site.served.snapshot()[served:] if r.page_kind == "profile"]
+    assert len(profiles) == len(site.localities())
 
 
 def test_a_sold_search_that_lost_a_page_is_read_whole_next_time(
