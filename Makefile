@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 LOCALITIES ?= Dandenong VIC 3175;Richmond VIC 3121
 
-.PHONY: setup crawl test test-python test-server ci demo lint format typecheck bench soak clean
+.PHONY: setup crawl test test-python test-server ci demo lint format typecheck bench soak bench-incremental clean
 
 setup:
 	@NEWHOMIE_VENV=$(VENV) bash scripts/setup.sh
@@ -51,6 +51,10 @@ bench: setup
 # Minutes, not seconds: a crawl of 200 localities of the local site with its faults on.
 soak: setup
 	$(PY) benchmarks/bench_soak.py
+
+# Minutes too: a full and an incremental crawl of the local site a week later, side by side.
+bench-incremental: setup
+	$(PY) benchmarks/bench_incremental.py
 
 clean:
 	rm -rf $(VENV) .venv-smoke .pytest_cache .mypy_cache .ruff_cache
