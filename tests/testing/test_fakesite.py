@@ -14,7 +14,7 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from newhomie.testing.fakesite import (
     PAGE_SIZE,
     FakeSite,
     Kind,
+    Listing,
     RunningSite,
     extract_next_data,
     made_up_locality_name,
@@ -936,3 +937,69 @@ def test_command_line() -> None:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+# --- Time passing ------------------------------------------------------------------------------------
+
+
+def test_advance_sells_withdraws_leases_lists_and_reprices_deterministically() -> None:
+    site, twin = FakeSite(localities=6, seed=12), FakeSite(localities=6, seed=12)
+    before = {
+        kind: {x.listing_id: x.price_text for x in _all(site, kind)} for kind in ("sale", "rent", "sold")
+    }
+    start = site.today
+    changes = site.advance(days=7)
+    assert twin.advance(days=7) == changes
+    assert json.dumps(site.ground_truth_document()) == json.dumps(twin.ground_truth_document())
+    assert site.today == start + timedelta(days=7)
+    assert min(changes.values()) > 0, changes
+    after = {kind: {x.listing_id: x for x in _all(site, kind)} for kind in ("sale", "rent", "sold")}
+    # A sale that sold keeps its id, and moves to the sold search with a date in the week and a price.
+    sold_now = set(before["sale"]) & set(after["sold"])
+    assert len(sold_now) == changes["sold"]
+    for listing_id in sold_now:
+        listing = after["sold"][listing_id]
+        assert listing.sold_on is not None
+        assert start < listing.sold_on <= site.today
+        assert listing.tag_class == "is-sold"
+        assert listing.auction is None
+    gone = set(before["sale"]) - set(after["sale"]) - sold_now
+    assert len(gone) == changes["withdrawn"]
+    assert len(set(before["rent"]) - set(after["rent"])) == changes["leased"]
+    new = (set(after["sale"]) - set(before["sale"])) | (set(after["rent"]) - set(before["rent"]))
+    assert len(new) == changes["listed"]
+    repriced = {
+        i
+        for i in set(before["sale"]) & set(after["sale"])
+        if before["sale"][i] != after["sale"][i].price_text
+    }
+    assert len(repriced) == changes["repriced"]
+    # Old sold records never change.
+    assert all(after["sold"][i].price_text == text for i, text in before["sold"].items())
+    # The pages follow: a withdrawn listing is on no search page; its id answers nothing.
+    slug = site.localities()[0].slug
+    served_sale = {x.listing_id for x in site.search("sale", slug)}
+    assert served_sale == {x.listing_id for x in site.listings(slug, "sale")}
+
+
+def test_advance_moves_a_profiles_market_figures_but_not_its_place() -> None:
+    site = FakeSite(localities=2, seed=3)
+    slug = site.localities()[0].slug
+    first = extract_next_data(site.page(site.profile_path(slug)).body.decode())
+    site.advance(days=7)
+    later = extract_next_data(site.page(site.profile_path(slug)).body.decode())
+
+    def entry(data: dict[str, Any], prefix: str) -> dict[str, Any]:
+        state = data["props"]["pageProps"]["__APOLLO_STATE__"]
+        return next(value for key, value in state.items() if key.startswith(prefix))
+
+    assert entry(first, "LocationProfile:")["data"] != entry(later, "LocationProfile:")["data"]
+    suburb_first, suburb_later = entry(first, "Suburb:"), entry(later, "Suburb:")
+    assert suburb_first["schools"] == suburb_later["schools"]
+    assert {k: v for k, v in suburb_first.items() if k.startswith("suburbShape")} == {
+        k: v for k, v in suburb_later.items() if k.startswith("suburbShape")
+    }
+
+
+def _all(site: FakeSite, kind: Kind) -> list[Listing]:
+    return [listing for locality in site.localities() for listing in site.listings(locality.slug, kind)]

@@ -141,6 +141,7 @@ def test_our_stats_become_labelled_families_and_the_rest_gauges(caplog: pytest.L
         "newhomie/errors/sale_search/TimeoutError": 5,
         "newhomie/errors/sale_search": 9,  # not the family's shape: stays a gauge of its own
         "newhomie/blocked": 6,
+        "newhomie/pages_saved/sold": 40,
         "start_time": datetime(2025, 2, 1, 0, 0, tzinfo=UTC),
         "finish_reason": "finished",  # text: not a metric
         "newhomie/health/healthy": 1,  # the health gauge's, not a stat-named one
@@ -158,6 +159,7 @@ def test_our_stats_become_labelled_families_and_the_rest_gauges(caplog: pytest.L
     assert only(samples, "scrapy_errors_total", stage="sale_search", error_type="TimeoutError") == 5
     assert only(samples, "scrapy_newhomie_errors_sale_search") == 9
     assert only(samples, "scrapy_blocked_total") == 6
+    assert only(samples, "scrapy_pages_saved_total", kind="sold") == 40
     assert only(samples, "scrapy_start_time_seconds") == datetime(2025, 2, 1, tzinfo=UTC).timestamp()
     assert {s.name for s in samples} == {
         "scrapy_pages_total",
@@ -166,6 +168,7 @@ def test_our_stats_become_labelled_families_and_the_rest_gauges(caplog: pytest.L
         "scrapy_errors_total",
         "scrapy_newhomie_errors_sale_search",
         "scrapy_blocked_total",
+        "scrapy_pages_saved_total",
         "scrapy_start_time_seconds",
     }
     assert "stat 'pages_total' would be exported as scrapy_pages_total, which is taken" in caplog.text

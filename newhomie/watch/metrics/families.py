@@ -60,6 +60,11 @@ STAT_FAMILIES = (
         r"newhomie/pages/(?P<kind>[^/]+)/(?P<outcome>[^/]+)",
     ),
     _family(
+        "pages_saved",
+        "Pages an incremental crawl left unread, by kind (sold pages of known sales, fresh profiles).",
+        r"newhomie/pages_saved/(?P<kind>[^/]+)",
+    ),
+    _family(
         "items",
         "Items scraped by type (listing types, suburb_profile).",
         r"newhomie/items/listing/(?P<type>[^/]+)",
