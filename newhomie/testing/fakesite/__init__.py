@@ -27,21 +27,34 @@ Behaviour copied from the real site:
 """
 
 from newhomie.testing.fakesite.faults import Faults, ServedLog, ServedRequest
-from newhomie.testing.fakesite.model import KINDS, MAX_PAGES, PAGE_SIZE, Kind, Listing, LocalityData
+from newhomie.testing.fakesite.model import (
+    DEFAULT_MIX,
+    KINDS,
+    MAX_PAGES,
+    PAGE_SIZE,
+    QUICK_MIX,
+    Kind,
+    Listing,
+    LocalityData,
+    Mix,
+)
 from newhomie.testing.fakesite.places import made_up_locality_name
 from newhomie.testing.fakesite.server import FetchResult, RunningSite, extract_next_data, serve, start
 from newhomie.testing.fakesite.site import FakeSite, listing_truth
 
 __all__ = [
+    "DEFAULT_MIX",
     "KINDS",
     "MAX_PAGES",
     "PAGE_SIZE",
+    "QUICK_MIX",
     "FakeSite",
     "Faults",
     "FetchResult",
     "Kind",
     "Listing",
     "LocalityData",
+    "Mix",
     "RunningSite",
     "ServedLog",
     "ServedRequest",

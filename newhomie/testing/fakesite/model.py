@@ -22,9 +22,28 @@ SITE_ORIGIN: Final = "https://www.domain.com.au"
 COOKIE_NAME: Final = "_abck"
 #: The site's "today": listings' dates (inspections, auctions, sales) are placed around it.
 DEFAULT_TODAY: Final = date(2026, 3, 12)
-#: A locality's listings by kind. Sold is the biggest, as on the real site: its sold search holds a
-#: year of sales, several times the listings on the market at once (a home sells in weeks).
-DEFAULT_COUNTS: Final[dict[Kind, tuple[int, int]]] = {"sale": (0, 120), "rent": (0, 80), "sold": (40, 480)}
+
+
+@dataclass(frozen=True)
+class Mix:
+    """How many listings of each kind a locality gets: drawn from `counts`, and for the first locality,
+    which always has a few pages of each kind, from `first`."""
+
+    counts: dict[Kind, tuple[int, int]]
+    first: dict[Kind, tuple[int, int]]
+
+
+#: The site's default: sold is the biggest, as on the real site, whose sold search holds a year of
+#: sales, several times the listings on the market at once (a home sells in weeks).
+DEFAULT_MIX: Final = Mix(
+    counts={"sale": (0, 120), "rent": (0, 80), "sold": (40, 480)},
+    first={"sale": (61, 120), "rent": (30, 80), "sold": (200, 480)},
+)
+#: The test fixtures' mix: a sixth of the sold pages, for tests about something other than volume.
+QUICK_MIX: Final = Mix(
+    counts={"sale": (0, 120), "rent": (0, 80), "sold": (0, 80)},
+    first={"sale": (61, 120), "rent": (30, 80), "sold": (30, 80)},
+)
 
 SEARCH_BUILD_ID: Final = "nhFake-search-7Qe2"
 PROFILE_BUILD_ID: Final = "nhFake-profile-3Kd9"

@@ -22,13 +22,14 @@ from newhomie.testing.fakesite.faults import Faults, ServedLog, ServedRequest
 from newhomie.testing.fakesite.generation import IdCounter, LocalityBuilder
 from newhomie.testing.fakesite.model import (
     COOKIE_NAME,
-    DEFAULT_COUNTS,
+    DEFAULT_MIX,
     DEFAULT_TODAY,
     KINDS,
     SEARCH_SEGMENTS,
     Kind,
     Listing,
     LocalityData,
+    Mix,
     local_iso,
 )
 from newhomie.testing.fakesite.pages import (
@@ -56,9 +57,9 @@ class FakeSite:
     """The site's data, its pages and what it served.
 
     `localities` real localities (beyond the bundled list of about 80: made-up ones), each with
-    sale, rent and sold listings; `listings_per_locality` = (low, high) draws every kind's count from
-    that range instead of the site's default sizes (sale 0-120, rent 0-80, sold 40-480, the first
-    locality larger, the third without rentals, the seventh without sales history).
+    sale, rent and sold listings drawn from `mix` (by default sale 0-120, rent 0-80, sold 40-480: a
+    year of sales; the first locality larger, the third without rentals, the seventh without sales
+    history); `listings_per_locality` = (low, high) draws every kind's count from that range instead.
     """
 
     def __init__(
@@ -68,6 +69,7 @@ class FakeSite:
         listings_per_locality: tuple[int, int] | None = None,
         *,
         today: date = DEFAULT_TODAY,
+        mix: Mix = DEFAULT_MIX,
     ) -> None:
         if localities < 0:
             raise ValueError("localities must be >= 0")
@@ -76,6 +78,7 @@ class FakeSite:
         #: How many times `advance` moved the site's time on.
         self.epoch = 0
         self.listings_per_locality = listings_per_locality
+        self.mix = mix
         self.faults = Faults()
         self.served = ServedLog()
         self._ids = IdCounter()
@@ -109,14 +112,10 @@ class FakeSite:
         if self.listings_per_locality is not None:
             low, high = self.listings_per_locality
             return {kind: rng.randint(low, high) for kind in KINDS}
-        counts = {kind: rng.randint(*DEFAULT_COUNTS[kind]) for kind in KINDS}
+        counts = {kind: rng.randint(*self.mix.counts[kind]) for kind in KINDS}
         if index == 0:
             # The first locality always has a few pages of each kind.
-            counts = {
-                "sale": rng.randint(61, 120),
-                "rent": rng.randint(30, 80),
-                "sold": rng.randint(200, 480),
-            }
+            counts = {kind: rng.randint(*self.mix.first[kind]) for kind in KINDS}
         elif index == 2:
             counts["rent"] = 0
         elif index == 6:
