@@ -41,6 +41,9 @@ RUN_STATS: dict[str, Any] = {
     "newhomie/pages/rent/ok": 101,
     "newhomie/pages/sold/ok": 95,
     "newhomie/pages/untracked": 3,  # not a page of a kind: left out
+    "newhomie/crawl_kind": "incremental",
+    "newhomie/pages_saved/sold": 120,
+    "newhomie/pages_saved/profile": 4,
     "newhomie/errors/sale_search/PageError": 2,
     "newhomie/errors/sale_search/BlockedPage": 1,
     "newhomie/errors/profile/PageTimeout": 1,
@@ -67,6 +70,8 @@ SUMMARY = {
         "sold": {"ok": 95},
     },
     "pages_total": 401,
+    "crawl_kind": "incremental",
+    "pages_saved": {"sold": 120, "profile": 4},
     "errors": {"sale_search": 3, "profile": 1},
     "errors_by_type": {"PageError": 2, "BlockedPage": 1, "PageTimeout": 1},
     "errors_total": 4,
@@ -105,7 +110,8 @@ def test_a_run_that_did_nothing_is_all_zeros() -> None:
 def test_the_summary_is_told_in_one_line() -> None:
     assert format_summary(SUMMARY) == (
         "localities done 10, not found 1, failed 1; listings sale 812, rent 410, sold 388; "
-        "suburb profiles 11; pages 401; errors by stage: profile 1, sale_search 3; blocks 7; "
+        "suburb profiles 11; pages 401; crawl kind incremental, pages saved 124; "
+        "errors by stage: profile 1, sale_search 3; blocks 7; "
         "browser restarts 2; rows written 1630; duration 1235 s"
     )
     quiet = summarise({})
