@@ -13,14 +13,28 @@ from newhomie.store.localities import StateCoverage, add_localities, locality_co
 from newhomie.store.migrations import ready_database
 
 
+def add_selection_arguments(parser: argparse.ArgumentParser) -> None:
+    """The filters of a selection of localities, as the spider's `-a` arguments name them."""
+    parser.add_argument("--state", help="e.g. VIC")
+    parser.add_argument("--postcodes", help="e.g. 3000-3207, or 3000-3207,4000-4999")
+    parser.add_argument("--shard", help="K/N: the K-th of N shards, e.g. 3/90")
+    parser.add_argument("--limit", help="at most this many, the first in the list's order")
+
+
+def selection_of(args: argparse.Namespace, command: str) -> Selection | None:
+    """The filters given; None (said on stderr, naming the bad text) when one cannot be read."""
+    try:
+        return Selection.parse(state=args.state, postcodes=args.postcodes, shard=args.shard, limit=args.limit)
+    except ValueError as exc:
+        print(f"newhomie {command}: {exc}", file=sys.stderr)
+        return None
+
+
 def cmd_localities(args: argparse.Namespace) -> int:
     """The bundled locality list, filtered: listed (in the spider's `-a localities=` form), counted,
     loaded into the `locality` table, or set against what the database knows (coverage, per state)."""
-    try:
-        selection = Selection.parse(state=args.state, postcodes=args.postcodes, shard=args.shard,
-                                    limit=args.limit)  # fmt: skip
-    except ValueError as exc:
-        print(f"newhomie localities: {exc}", file=sys.stderr)
+    selection = selection_of(args, "localities")
+    if selection is None:
         return 2
     chosen = select(load_catalog(), selection)
     if args.action == "count":
@@ -74,8 +88,5 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "localities", help="list, count or load the bundled localities; coverage: what is crawled"
     )
     p.add_argument("action", choices=("list", "count", "load", "coverage"))
-    p.add_argument("--state", help="e.g. VIC")
-    p.add_argument("--postcodes", help="e.g. 3000-3207, or 3000-3207,4000-4999")
-    p.add_argument("--shard", help="K/N: the K-th of N shards, e.g. 3/90")
-    p.add_argument("--limit", help="at most this many, the first in the list's order")
+    add_selection_arguments(p)
     p.set_defaults(func=cmd_localities)

@@ -8,9 +8,10 @@ import sys
 
 from scrapy.settings import Settings
 
+from newhomie.cli.localities import add_selection_arguments, selection_of
 from newhomie.crawl.estimate import Estimate, LocalityPages, Pace, estimate, profile_share, settings_pace
 from newhomie.localities.catalog import load_catalog
-from newhomie.localities.selection import Selection, select
+from newhomie.localities.selection import select
 from newhomie.store.crawls import discovered_localities
 from newhomie.store.history import latest_crawls, recent_pace
 from newhomie.store.migrations import ready_database
@@ -29,11 +30,8 @@ def project_settings(overrides: list[str]) -> Settings:
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    try:
-        selection = Selection.parse(state=args.state, postcodes=args.postcodes, shard=args.shard,
-                                    limit=args.limit)  # fmt: skip
-    except ValueError as exc:
-        print(f"newhomie plan: {exc}", file=sys.stderr)
+    selection = selection_of(args, "plan")
+    if selection is None:
         return 2
     if args.deadline_hours <= 0 or args.every_days <= 0:
         print("newhomie plan: --deadline-hours and --every-days must be more than 0", file=sys.stderr)
@@ -45,10 +43,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     everything = catalog + [loc for loc in discovered_localities(target.url) if loc.slug not in listed]
     everything.sort(key=lambda loc: (loc.state, loc.postcode, loc.slug))
     chosen = select(everything, selection)
-    history = {
-        slug: LocalityPages(crawl.status, crawl.pages, crawl.read, crawl.saved)
-        for slug, crawl in latest_crawls(target.url).items()
-    }
+    history = {slug: LocalityPages(*crawl) for slug, crawl in latest_crawls(target.url).items()}
     pages, seconds, runs = recent_pace(target.url)
     if pages and seconds > 0 and not args.from_settings:
         pace = Pace(
@@ -101,10 +96,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "plan", help="estimate the pages and hours of a crawl, and the nodes for a deadline"
     )
     p.add_argument("--estimate", action="store_true", required=True, help="estimate (the only action yet)")
-    p.add_argument("--state", help="e.g. VIC")
-    p.add_argument("--postcodes", help="e.g. 3000-3207, or 3000-3207,4000-4999")
-    p.add_argument("--shard", help="K/N: the K-th of N shards, e.g. 3/90")
-    p.add_argument("--limit", help="at most this many, the first in the list's order")
+    add_selection_arguments(p)
     p.add_argument("--deadline-hours", type=float, default=24.0, help="finish within (default %(default)s)")
     p.add_argument("--every-days", type=float, default=3.5,
                    help="days between crawls: how often profiles are read (default %(default)s)")  # fmt: skip

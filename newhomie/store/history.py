@@ -3,7 +3,6 @@ latest runs (for `plan --estimate`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from newhomie import sql
@@ -13,21 +12,12 @@ from newhomie.store.connection import connection, transaction
 PACE_RUNS = 10
 
 
-@dataclass(frozen=True)
-class LatestCrawl:
-    """A locality's latest crawl: how it ended, its pages, and its pages read and saved by kind."""
-
-    status: str
-    pages: int
-    read: dict[str, Any]
-    saved: dict[str, Any]
-
-
-def latest_crawls(url: str) -> dict[str, LatestCrawl]:
-    """Each locality's latest crawl, by slug."""
+def latest_crawls(url: str) -> dict[str, tuple[str, int, dict[str, Any], dict[str, Any]]]:
+    """Each locality's latest crawl, by slug: how it ended, its pages, and its pages read and left
+    unread by kind (the fields of `crawl.estimate.LocalityPages`)."""
     with connection(url, application_name="newhomie-plan") as conn, transaction(conn) as cur:
         cur.execute(sql.query("latest_locality_pages"))
-        return {slug: LatestCrawl(status, pages, read or {}, saved or {})
+        return {slug: (status, pages, read or {}, saved or {})
                 for slug, status, pages, read, saved in cur.fetchall()}  # fmt: skip
 
 
