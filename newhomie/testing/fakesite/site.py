@@ -178,7 +178,8 @@ class FakeSite:
         in each locality some sale listings sell (they move to the sold search, keeping their id, with
         a sale date in those days and a price), some are withdrawn, some change their price; some
         rentals are leased; new sale and rent listings come; profiles' market figures move. The ground
-        truth follows. What changed, counted."""
+        truth follows. What changed, counted. Call it between crawls: a page rendered meanwhile could
+        mix the two times."""
         if days < 1:
             raise ValueError("days must be at least 1")
         start = self.today
