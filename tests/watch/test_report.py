@@ -581,6 +581,21 @@ def test_figures_fall_back_from_the_summary_to_the_tables_and_the_stats() -> Non
     assert totals["blocked pages"] == ("2", "Scrapy's stats")
     assert totals["browser restarts"] == ("—", "not recorded")
     assert totals["duration"] == ("—", "not recorded")
+    assert totals["crawl kind"] == ("—", "not recorded")  # a run from before crawls were incremental
+    assert totals["pages saved by increments"] == ("—", "not recorded")
+
+
+def test_figures_say_the_runs_kind_and_the_pages_its_increments_saved() -> None:
+    run = {"id": 1, "crawl_kind": "incremental", "pages_saved": 1_238, "summary": {}, "stats": {}}
+    totals = {name: (value, source) for name, value, source in resolve_figures(ReportData(run=run)).totals}
+    assert totals["crawl kind"] == ("incremental", "crawl_run")
+    assert totals["pages saved by increments"] == ("1,238", "crawl_run")
+    # A run whose end was not recorded on crawl_run still has its summary.
+    summary = {"crawl_kind": "full", "pages_saved": {"sold": 3, "profile": 2}}
+    run = {"id": 2, "summary": summary, "stats": {}}
+    totals = {name: (value, source) for name, value, source in resolve_figures(ReportData(run=run)).totals}
+    assert totals["crawl kind"] == ("full", "the run's summary")
+    assert totals["pages saved by increments"] == ("5", "the run's summary")
 
 
 def test_figures_of_a_run_whose_summary_stayed_in_its_stats() -> None:

@@ -8,7 +8,7 @@ SELECT id FROM crawl_run ORDER BY started_at DESC, id DESC LIMIT 1;
 
 -- name: report_run
 SELECT id, spider, arguments, crawl_key, shard, started_at, finished_at, status, stats, summary,
-       health, health_reasons
+       health, health_reasons, crawl_kind, pages_saved
 FROM crawl_run
 WHERE id = %(run_id)s;
 

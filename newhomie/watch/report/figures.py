@@ -25,6 +25,7 @@ SOURCE_STATS = "Scrapy's stats"
 SOURCE_PAGES_FALLBACK = "Scrapy's stats (pages answered) and crawl_error (errors)"
 SOURCE_ERRORS = "crawl_error"
 SOURCE_TIMES = "the run's start and finish"
+SOURCE_RUN = "crawl_run"
 SOURCE_NONE = "not recorded"
 
 
@@ -194,6 +195,8 @@ def resolve_figures(data: ReportData) -> Figures:
         ("pages", "—" if pages_total is None else f"{pages_total:,}",
          pages_total_source if pages_total is not None else SOURCE_NONE),
         ("errors", f"{errors_total:,}", errors_total_source),
+        crawl_kind_figure(data.run, summary),
+        pages_saved_figure(data.run, summary),
         count_figure("localities planned", "localities_planned", "newhomie/localities/planned"),
         count_figure("suburb profiles", "suburb_profiles", "newhomie/distinct/suburb_profile"),
         count_figure("blocked pages", "blocked", "newhomie/blocked"),
@@ -224,3 +227,25 @@ def priceless_texts(
     unparsed = [row for row in rows if not is_no_price_phrase(row[0])]
     unparsed.sort(key=lambda row: (-row[1], row[0]))
     return unparsed[:limit], sum(row[1] for row in unparsed), len(unparsed)
+
+
+def crawl_kind_figure(run: Mapping[str, Any], summary: Mapping[str, Any]) -> tuple[str, str, str]:
+    """Whether the run read every page (full) or left known ones unread (incremental)."""
+    kind = run.get("crawl_kind")
+    if isinstance(kind, str):
+        return "crawl kind", kind, SOURCE_RUN
+    kind = summary.get("crawl_kind")
+    if isinstance(kind, str):
+        return "crawl kind", kind, SOURCE_SUMMARY
+    return "crawl kind", "—", SOURCE_NONE
+
+
+def pages_saved_figure(run: Mapping[str, Any], summary: Mapping[str, Any]) -> tuple[str, str, str]:
+    """The pages the run's increments left unread."""
+    saved = _int(run.get("pages_saved"))
+    if saved is not None:
+        return "pages saved by increments", f"{saved:,}", SOURCE_RUN
+    by_kind = summary.get("pages_saved")
+    if isinstance(by_kind, dict) and all(_int(n) is not None for n in by_kind.values()):
+        return "pages saved by increments", f"{sum(_int(n) or 0 for n in by_kind.values()):,}", SOURCE_SUMMARY
+    return "pages saved by increments", "—", SOURCE_NONE
