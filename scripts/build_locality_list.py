@@ -26,9 +26,10 @@ their leading zero back, and a row is kept only if its text reads back through `
 the same locality (names the spider cannot accept, "Home Island Cocos (Keeling) Islands", are left
 out, counted and shown). Rows are deduplicated by slug, the site's identity of a locality.
 
-Shards hang on the slug alone (newhomie.localities.selection.shard_of), so a locality already listed
-keeps its shard as long as its slug stays; with `--previous` (default: the list being replaced) the
-build reports the localities that left the list, and fails if a kept one changed its slug.
+Shards hang on the slug alone (newhomie.localities.selection.shard_of), and a slug is made from the
+name, state and postcode by `slugify`, so a locality in both the old list and the new one keeps its
+shard. With `--previous` (default: the list being replaced) the build reports the localities that
+left the list and those that came into it.
 
 Output: name,state,postcode,slug,latitude,longitude,basis sorted by (state, postcode, slug), LF, UTF-8.
 """
@@ -91,6 +92,7 @@ class BuildReport:
     without_coordinates: int = 0
     per_state: Counter[str] = field(default_factory=Counter)
     left_the_list: list[str] = field(default_factory=list)
+    new_to_the_list: int = 0
 
 
 def locality_from_row(suburb: str, state: str, postcode: str) -> Locality:
@@ -203,15 +205,13 @@ def build(postcodes: Path, older: Path, output: Path, previous: Path | None) -> 
 
 
 def check_previous(previous: Path, now: dict[str, Locality], report: BuildReport) -> None:
-    """Localities of the list being replaced: those that left it are reported; a slug that a kept
-    locality changed (its shard would move) stops the build."""
+    """The list being replaced against the new one: what left it, and how many came into it."""
     with previous.open(newline="", encoding="utf-8") as source:
-        for row in csv.DictReader(source):
-            slug = row["slug"]
-            if slug not in now:
-                report.left_the_list.append(f"{row['name']} {row['state']} {row['postcode']}")
-            elif now[slug].slug != slug:  # pragma: no cover - slugify is a pure function of the name
-                raise SystemExit(f"{slug}: its slug would change to {now[slug].slug}; shards would move")
+        before = {
+            row["slug"]: f"{row['name']} {row['state']} {row['postcode']}" for row in csv.DictReader(source)
+        }
+    report.left_the_list = [text for slug, text in before.items() if slug not in now]
+    report.new_to_the_list = sum(1 for slug in now if slug not in before)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -251,7 +251,9 @@ def main(argv: list[str] | None = None) -> int:
     print("  per state: " + ", ".join(f"{state} {n}" for state, n in sorted(report.per_state.items())))
     if report.left_the_list:
         shown = "; ".join(report.left_the_list[:EXAMPLES_SHOWN])
-        print(f"left the list {len(report.left_the_list)} (their shards are unaffected): {shown} ...")
+        print(f"left the list {len(report.left_the_list)}: {shown} ...")
+    if report.new_to_the_list:
+        print(f"new to the list {report.new_to_the_list} (every other locality keeps its slug, so its shard)")
     return 0
 
 
