@@ -10,7 +10,7 @@ from scrapy.settings import Settings
 
 from newhomie.cli.localities import add_selection_arguments, selection_of
 from newhomie.crawl.estimate import Estimate, LocalityPages, Pace, estimate, profile_share, settings_pace
-from newhomie.localities.catalog import load_catalog
+from newhomie.crawl.plan import catalog_with
 from newhomie.localities.selection import select
 from newhomie.store.crawls import discovered_localities
 from newhomie.store.history import latest_crawls, recent_pace
@@ -38,11 +38,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         return 2
     settings = project_settings(args.set or [])
     target, _ = ready_database()
-    catalog = load_catalog()
-    listed = {loc.slug for loc in catalog}
-    everything = catalog + [loc for loc in discovered_localities(target.url) if loc.slug not in listed]
-    everything.sort(key=lambda loc: (loc.state, loc.postcode, loc.slug))
-    chosen = select(everything, selection)
+    chosen = select(catalog_with(discovered_localities(target.url)), selection)
     history = {slug: LocalityPages(*crawl) for slug, crawl in latest_crawls(target.url).items()}
     pages, seconds, runs = recent_pace(target.url)
     if pages and seconds > 0 and not args.from_settings:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from newhomie.crawl.arguments import CrawlArguments, Kind
 from newhomie.localities import Locality
-from newhomie.localities.catalog import load_catalog
+from newhomie.localities.catalog import catalog_slugs, load_catalog
 from newhomie.localities.selection import select
 from newhomie.store.crawls import discovered_localities, finished_and_missing
 from newhomie.store.target import database_target
@@ -65,16 +65,13 @@ class CrawlPlan:
         return ", ".join(parts)
 
 
-def with_discovered(plan: CrawlPlan, discovered: list[Locality]) -> list[Locality]:
-    """A crawl of the catalog takes the discovered localities too (suburb profiles named them and no
-    list had them), merged into the list's order and selected by the same filters; a named list is
-    taken as it is."""
-    if plan.source != "catalog" or not discovered:
-        return list(plan.localities)
-    listed = {loc.slug for loc in load_catalog()}
+def catalog_with(discovered: list[Locality]) -> list[Locality]:
+    """The bundled list and the discovered localities (suburb profiles named them and no list had
+    them) that it lacks, in the list's order: what a crawl of the catalog, or its estimate, takes."""
+    listed = catalog_slugs()
     merged = load_catalog() + [loc for loc in discovered if loc.slug not in listed]
     merged.sort(key=lambda loc: (loc.state, loc.postcode, loc.slug))
-    return select(merged, plan.arguments.selection)
+    return merged
 
 
 def localities_to_crawl(plan: CrawlPlan, crawl_key: str, use_database: bool = True) -> list[Locality]:
@@ -84,7 +81,9 @@ def localities_to_crawl(plan: CrawlPlan, crawl_key: str, use_database: bool = Tr
     if not use_database:
         return list(plan.localities)
     url = database_target().url
-    candidates = with_discovered(plan, discovered_localities(url) if plan.source == "catalog" else [])
+    candidates = list(plan.localities)
+    if plan.source == "catalog":
+        candidates = select(catalog_with(discovered_localities(url)), plan.arguments.selection)
     if len(candidates) > len(plan.localities):
         logger.info("crawl %s: %d discovered localities added to the %d selected", crawl_key,
                     len(candidates) - len(plan.localities), len(plan.localities))  # fmt: skip
